@@ -1,0 +1,5 @@
+"""`python -m mock_server` is the `tunemock` command."""
+
+from mock_server.cli import main
+
+main()

@@ -1,0 +1,102 @@
+"""The mock's settings: one typed object from defaults <- file <- env (TUNEMOCK_*) <- flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from mock_server.errors import ConfigError
+
+Timing = Literal["instant", "fast", "realistic"]
+ClockKind = Literal["real", "virtual"]
+
+ENV_PREFIX = "TUNEMOCK_"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything `create_app` and `tunemock serve` need to know."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    timing: Timing = "fast"
+    clock: ClockKind = "real"
+    state: Path | None = None  # SQLite file; None = in memory
+    workers: int = 1
+    spec_dir: Path | None = None  # None = the shipped openapi/
+    max_json_bytes: int = 10 * 1024 * 1024
+    # Accepted API keys; empty = any non-empty key is a tenant of its own.
+    api_keys: tuple[str, ...] = ()
+    key_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def with_overrides(self, **values: Any) -> Config:
+        """A copy with the given fields set; `None` values are ignored (flag not given)."""
+        given = {k: v for k, v in values.items() if v is not None}
+        return replace(self, **_coerce(given)) if given else self
+
+
+_FIELD_TYPES = {f.name: f.type for f in fields(Config)}
+
+
+def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn file/env/flag values into the field types; ConfigError on unknown or bad ones."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in _FIELD_TYPES:
+            raise ConfigError(f"unknown setting {key!r}")
+        kind = str(_FIELD_TYPES[key])
+        try:
+            if kind.startswith("int"):
+                value = int(value)
+            elif "Path" in kind and value is not None:
+                value = Path(value)
+            elif key == "api_keys":
+                value = tuple(value.split(",")) if isinstance(value, str) else tuple(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"setting {key!r}: {exc}") from exc
+        out[key] = value
+    if out.get("timing", "fast") not in ("instant", "fast", "realistic"):
+        raise ConfigError(f"timing must be instant, fast or realistic, not {out['timing']!r}")
+    if out.get("clock", "real") not in ("real", "virtual"):
+        raise ConfigError(f"clock must be real or virtual, not {out['clock']!r}")
+    return out
+
+
+def from_file(path: Path) -> dict[str, Any]:
+    """Settings from a YAML config file (`keys:` may list keys or map them to settings)."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    keys = raw.pop("keys", None)
+    if isinstance(keys, dict):
+        raw["api_keys"] = tuple(keys)
+        raw["key_settings"] = {k: (v or {}) for k, v in keys.items()}
+    elif keys is not None:
+        raw["api_keys"] = tuple(keys)
+    return raw
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Settings from TUNEMOCK_<FIELD> environment variables."""
+    env = os.environ if environ is None else environ
+    return {
+        name: env[ENV_PREFIX + name.upper()]
+        for name in _FIELD_TYPES
+        if ENV_PREFIX + name.upper() in env and name != "key_settings"
+    }
+
+
+def build_config(config_file: Path | None = None, **flags: Any) -> Config:
+    """Defaults <- file <- env <- flags (flags given as None are not set)."""
+    config = Config()
+    if config_file is not None:
+        config = config.with_overrides(**from_file(config_file))
+    return config.with_overrides(**from_env()).with_overrides(**flags)

@@ -1,0 +1,63 @@
+"""`tunemock serve` starts on its defaults, routes the contract, and answers like the vendor."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from mock_server.spec import SpecBundle
+from tests.fixtures.server import start_server, stop_server
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_health_reports_every_api_family(mock_client: httpx.AsyncClient, bundle) -> None:
+    response = await mock_client.get("/_mock/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["apis"] == list(bundle.documents)
+    assert body["operations"] == len(bundle.operations)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "key"),
+    [
+        ("GET", "/no/such/thing", 404, "error"),
+        ("DELETE", "/finetune/request/list", 405, "error"),
+        ("GET", "/lora-trainer/nothing-here", 404, "detail"),
+    ],
+)
+async def test_unknown_routes_answer_in_the_vendor_format(
+    mock_client: httpx.AsyncClient, method: str, path: str, status: int, key: str
+) -> None:
+    response = await mock_client.request(method, path, headers={"x-api-key": "k"})
+    assert response.status_code == status
+    assert isinstance(response.json()[key], str) and response.json()[key]
+    if status == 405:
+        assert "GET" in response.headers["allow"]
+
+
+async def test_every_operation_needs_an_api_key(
+    mock_client: httpx.AsyncClient, bundle: SpecBundle
+) -> None:
+    for op in bundle.operations:
+        path = op.mock_path.replace("{", "").replace("}", "")
+        response = await mock_client.request(op.method, path)
+        assert response.status_code == 401, op.operation_id
+        body = response.json()
+        message = body.get("error") or body.get("detail")
+        assert "x-api-key" in message
+
+
+def test_serve_starts_on_defaults_and_prints_a_banner() -> None:
+    server = start_server()
+    try:
+        response = httpx.get(f"{server.base_url}/_mock/health")
+        assert response.status_code == 200
+        listing = httpx.get(f"{server.base_url}/finetune/request/list")
+        assert listing.status_code == 401 and "error" in listing.json()
+    finally:
+        output = stop_server(server)
+    assert server.base_url in output
+    assert "segmind-finetune" in output
