@@ -48,7 +48,8 @@ def test_update_readme_rewrites_only_the_generated_block(
     bundle: SpecBundle, tmp_path: Path
 ) -> None:
     readme = tmp_path / "README.md"
-    readme.write_text(f"# T\nbefore\n{README_BEGIN}\nSTALE-TABLE-ROW\n{README_END}\nafter\n", encoding="utf-8")
+    stale = f"# T\nbefore\n{README_BEGIN}\nSTALE-TABLE-ROW\n{README_END}\nafter\n"
+    readme.write_text(stale, encoding="utf-8")
     assert rewrite_readme(bundle, readme) is True
     text = readme.read_text(encoding="utf-8")
     assert text.startswith("# T\nbefore\n") and text.endswith("\nafter\n")
