@@ -2,60 +2,75 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from mock_server.admin import routes as admin_routes
 from mock_server.config import Config
-from mock_server.http.render import error_response
+from mock_server.finetune import routes as finetune_routes
+from mock_server.http.context import Handler
+from mock_server.http.dispatch import Dispatcher
+from mock_server.http.middleware import ApiKeyAuth, RequestJournal
+from mock_server.http.validation import RequestValidator
+from mock_server.runtime import Runtime
 from mock_server.spec import SpecBundle, load_specs
+from mock_server.storage.routes import storage_endpoint
+from mock_server.storage.service import StorageService, storage_root
+from mock_server.store import Store
 
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
-
-def _family_for_path(bundle: SpecBundle, path: str) -> str | None:
-    """The family whose mount prefix owns `path` (for answering 404/405 in its format)."""
-    for op in bundle.operations:
-        if op.prefix and path.startswith(op.prefix + "/"):
-            return op.family
-    return None
+#: Handlers of every family, by operationId (operations without one answer 501).
+HANDLERS: Mapping[str, Handler] = {**finetune_routes.HANDLERS, **admin_routes.HANDLERS}
 
 
-def create_app(config: Config | None = None) -> Starlette:
+def _download_ttl(spec: SpecBundle) -> int:
+    op = spec.operation("finetune_file_download")
+    return int(op.raw["responses"]["200"]["content"]["text/plain"]["schema"]["x-url-ttl-seconds"])
+
+
+def build_services(rt: Runtime) -> dict[str, Any]:
+    """Every domain service, built once per app."""
+    services: dict[str, Any] = dict(finetune_routes.services(rt))
+    services["storage"] = StorageService(
+        rt,
+        storage_root(rt.config.state, rt.config.storage_dir),
+        upload_ttl=rt.config.upload_url_ttl,
+        download_ttl=_download_ttl(rt.spec),
+    )
+    services["jobs"] = {"finetune": services["finetune"]}
+    return services
+
+
+def create_app(config: Config | None = None, store: Store | None = None) -> Starlette:
     """Build the mock for `config` (defaults: in-memory state, real clock, fast timing)."""
     config = config or Config()
-    bundle = load_specs(config.spec_dir)
+    spec = load_specs(config.spec_dir)
+    rt = Runtime.build(config, spec, store)
+    services = build_services(rt)
+    dispatcher = Dispatcher(rt, HANDLERS, services, RequestValidator(spec, config.max_json_bytes))
 
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse(
-            {"status": "ok", "apis": list(bundle.documents), "operations": len(bundle.operations)}
-        )
+    def needs_key(method: str, path: str) -> str | None:
+        found = spec.match(method, path)
+        return found[0].family if found and found[0].secured else None
 
-    async def vendor(request: Request) -> Response:
-        path, method = request.url.path, request.method
-        found = bundle.match(method, path)
-        family = found[0].family if found else _family_for_path(bundle, path)
-        if found is None:
-            allowed = bundle.methods_at(path)
-            if allowed:
-                return error_response(
-                    family, 405, f"Method {method} not allowed on {path}",
-                    headers={"Allow": ", ".join(sorted(allowed))},
-                )  # fmt: skip
-            return error_response(family, 404, f"No such endpoint: {method} {path}")
-        op, _params = found
-        if not request.headers.get("x-api-key"):
-            return error_response(family, 401, "Missing API key: send it in the x-api-key header")
-        return error_response(
-            family, 501, f"tunemock does not serve {op.operation_id} ({method} {op.path}) yet"
-        )
-
-    routes = [
-        Route("/_mock/health", health, methods=["GET"]),
-        Route("/{path:path}", vendor, methods=_ALL_METHODS),
+    middleware = [
+        # outermost first: the journal sees the final status of everything below it
+        Middleware(RequestJournal, store=rt.store, keep=config.journal_size),
+        # innermost: the tenant is known before any handler runs
+        Middleware(ApiKeyAuth, needs_key=needs_key, accepted=frozenset(config.api_keys)),
     ]
-    app = Starlette(routes=routes)
+    routes = [
+        Route("/storage/{key:path}", storage_endpoint, methods=["GET", "HEAD", "PUT"]),
+        Route("/{path:path}", dispatcher.handle, methods=_ALL_METHODS),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.config = config
-    app.state.spec = bundle
+    app.state.spec = spec
+    app.state.runtime = rt
+    app.state.services = services
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -30,9 +31,24 @@ class Config:
     workers: int = 1
     spec_dir: Path | None = None  # None = the shipped openapi/
     max_json_bytes: int = 10 * 1024 * 1024
+    max_upload_bytes: int = 100 * 1024 * 1024  # presigned PUTs; the docs cap ZIPs at 100 MB
+    upload_url_ttl: int = 3600  # seconds a presigned upload URL stays valid
+    storage_dir: Path | None = None  # None: beside the --state file, or a temp dir
+    journal_size: int = 1000  # request-journal entries kept
     # Accepted API keys; empty = any non-empty key is a tenant of its own.
     api_keys: tuple[str, ...] = ()
     key_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """Every setting as JSON (hands a resolved config to uvicorn worker processes)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return json.dumps(values, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> Config:
+        values = json.loads(text)
+        settings = values.pop("key_settings", {}) or {}
+        return replace(cls().with_overrides(**values), key_settings=settings)
 
     def with_overrides(self, **values: Any) -> Config:
         """A copy with the given fields set; `None` values are ignored (flag not given)."""

@@ -19,3 +19,37 @@ class SpecError(TunemockError):
 
 class ConfigError(TunemockError):
     """A setting from the config file, the environment or a flag is unknown or malformed."""
+
+
+class DomainError(TunemockError):
+    """A request the domain refuses. `status` is the HTTP status the edge answers with."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    """Unknown id, or another tenant's id: both answer exactly the same."""
+
+    status = 404
+
+
+class Conflict(DomainError):
+    """The id exists already, or the action clashes with the current state."""
+
+    status = 409
+
+
+class IllegalTransition(DomainError):
+    """A forced status change along no edge of the lifecycle."""
+
+    status = 409
+
+
+class InvalidInput(DomainError):
+    """Input the schema accepts but the domain cannot act on."""
+
+    status = 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -9,19 +10,26 @@ import uvicorn
 from rich.console import Console
 
 from mock_server.app import create_app
+from mock_server.asgi import CONFIG_ENV
 from mock_server.config import Config, build_config
-from mock_server.errors import ConfigError
+from mock_server.errors import TunemockError
+from mock_server.spec.loader import VENDOR_FAMILIES
 
 
 def banner(config: Config, apis: list[str]) -> str:
     """What a person needs on start: where it listens, what it serves, how to point the SDK."""
     base = f"http://{config.host}:{config.port}"
+    keys = f"{len(config.api_keys)} configured" if config.api_keys else "any non-empty key"
     return "\n".join(
         [
             f"[bold]tunemock[/bold] listening on [cyan]{base}[/cyan]",
             f"  APIs     {', '.join(apis)}",
-            f"  health   {base}/_mock/health",
-            f"  SDK      SegmindClient(api_key='any-key', base_url='{base}/v1')",
+            f"  timing   {config.timing} · clock {config.clock} · "
+            f"state {config.state or 'in memory'} · workers {config.workers}",
+            f"  keys     x-api-key: {keys} (each key is a tenant)",
+            f"  admin    {base}/_mock/health · /_mock/clock · /_mock/jobs · /_mock/requests",
+            f"  SDK      SegmindClient(api_key='any-key', base_url='{base}/v1'); "
+            f"Finetune.base_url = '{base}/finetune/request'",
             f"  curl     curl -H 'x-api-key: any-key' {base}/finetune/request/list",
         ]
     )
@@ -31,22 +39,77 @@ def banner(config: Config, apis: list[str]) -> str:
 @click.option("--host", default=None, help="Interface to bind [default: 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [default: 8000].")
 @click.option(
+    "--timing",
+    type=click.Choice(["instant", "fast", "realistic"]),
+    default=None,
+    help="How long each job state lasts [default: fast].",
+)
+@click.option(
+    "--clock",
+    type=click.Choice(["real", "virtual"]),
+    default=None,
+    help="Real time, or a clock moved only through /_mock/clock/advance [default: real].",
+)
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite file: state survives restarts and kill -9 [default: in memory].",
+)
+@click.option(
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="YAML config file.",
+    help="YAML config file (keys, timing, limits).",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="uvicorn worker processes; more than 1 needs --state [default: 1].",
 )
 def serve(
     host: str | None,
     port: int | None,
+    timing: str | None,
+    clock: str | None,
+    state: Path | None,
     config_file: Path | None,
+    workers: int | None,
 ) -> None:
-    """Start the mock (defaults: 127.0.0.1:8000)."""
+    """Start the mock (defaults: 127.0.0.1:8000, in-memory state, real clock, fast timing).
+
+    Every option can also come from the config file or a TUNEMOCK_<OPTION> variable
+    (flags win over env, env over file)."""
     try:
-        config = build_config(config_file, host=host, port=port)
-    except ConfigError as exc:
+        config = build_config(
+            config_file,
+            host=host,
+            port=port,
+            timing=timing,
+            clock=clock,
+            state=state,
+            workers=workers,
+        )
+        if config.workers > 1 and config.state is None:
+            raise click.UsageError("--workers > 1 needs --state FILE: memory is per process")
+        # built here even with workers: creates the SQLite schema, storage secret and
+        # virtual clock start once, before workers race to do it
+        app = create_app(config)
+    except TunemockError as exc:
         raise click.ClickException(str(exc)) from exc
-    app = create_app(config)
-    Console(stderr=True).print(banner(config, list(app.state.spec.documents)))
-    uvicorn.run(app, host=config.host, port=config.port, log_level="warning")
+    Console(stderr=True, soft_wrap=True).print(banner(config, list(VENDOR_FAMILIES)))
+    if config.workers == 1:
+        uvicorn.run(app, host=config.host, port=config.port, log_level="warning")
+        return
+    app.state.runtime.store.close()
+    os.environ[CONFIG_ENV] = config.to_json()
+    uvicorn.run(
+        "mock_server.asgi:app_from_env",
+        factory=True,
+        host=config.host,
+        port=config.port,
+        workers=config.workers,
+        log_level="warning",
+    )

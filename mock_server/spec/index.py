@@ -26,6 +26,7 @@ class Operation:
     sources: tuple[str, ...]
     inferred: str | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    secured: bool = True  # the effective `security` requires a credential
 
     @property
     def mock_path(self) -> str:
@@ -99,6 +100,7 @@ class SpecBundle:
                         sources=_as_list(op.get("x-source")),
                         inferred=op.get("x-inferred"),
                         raw=op,
+                        secured=bool(op.get("security", doc.raw.get("security"))),
                     )
 
     def _collect_webhooks(self) -> Iterator[Webhook]:

@@ -19,13 +19,16 @@ from mock_server.errors import SpecError
 #: Env var that points the loader at another folder of specs (e.g. a user's fork).
 SPEC_DIR_ENV = "TUNEMOCK_SPEC_DIR"
 
-#: The API families, in the order tables list them. A family is one file `<name>.yaml`.
-FAMILIES: tuple[str, ...] = (
+#: The vendor API families, in the order tables list them. A family is one file `<name>.yaml`.
+VENDOR_FAMILIES: tuple[str, ...] = (
     "segmind-finetune",
     "segmind-inference",
     "segmind-platform",
     "lora-trainer",
 )
+#: tunemock's own admin surface (/_mock), described and validated the same way.
+ADMIN_FAMILY = "mock-admin"
+FAMILIES: tuple[str, ...] = (*VENDOR_FAMILIES, ADMIN_FAMILY)
 
 
 def default_spec_dir() -> Path:

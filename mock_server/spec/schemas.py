@@ -14,10 +14,13 @@ def _rebase(node: Any, base: str) -> Any:
     """Copy of a schema whose local `$ref`s point into the document's registry entry."""
     if isinstance(node, dict):
         return {
-            k: (f"{base}{v}" if k == "$ref" and isinstance(v, str) and v.startswith("#") else
-                _rebase(v, base))
+            k: (
+                f"{base}{v}"
+                if k == "$ref" and isinstance(v, str) and v.startswith("#")
+                else _rebase(v, base)
+            )
             for k, v in node.items()
-        }  # fmt: skip
+        }
     if isinstance(node, list):
         return [_rebase(v, base) for v in node]
     return node

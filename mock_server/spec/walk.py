@@ -9,11 +9,29 @@ from mock_server.spec.index import HTTP_METHODS
 
 # Keys that only give a schema its structure; dropped from human-readable locations.
 _STRUCTURAL = {
-    "properties", "items", "schema", "content", "allOf", "anyOf", "oneOf", "requestBody",
-    "responses", "paths", "components", "schemas", "parameters", "headers", "post",
-    "application/json", "multipart/form-data", "application/x-www-form-urlencoded",
-    "text/plain", "$defs", "mapping", "webhooks",
-}  # fmt: skip
+    "properties",
+    "items",
+    "schema",
+    "content",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "requestBody",
+    "responses",
+    "paths",
+    "components",
+    "schemas",
+    "parameters",
+    "headers",
+    "post",
+    "application/json",
+    "multipart/form-data",
+    "application/x-www-form-urlencoded",
+    "text/plain",
+    "$defs",
+    "mapping",
+    "webhooks",
+}
 
 
 def unescape(part: str) -> str:

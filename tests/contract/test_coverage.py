@@ -91,36 +91,85 @@ def recording_client() -> Iterator[tuple[SegmindClient, list[httpx.Request]]]:
 
 
 SDK_CALLS: list[tuple[str, Callable[[SegmindClient], Any]]] = [
-    ("segmind/finetune.py Finetune.submit", lambda c: c.finetune.submit(
-        name="n", data_source_path="https://example.test/d.zip", instance_prompt="p",
-        trigger_word="TOK", base_model="FLUX_PRO", train_type="LORA",
-        machine_type="NVIDIA_H100", theme="GENERAL")),
+    (
+        "segmind/finetune.py Finetune.submit",
+        lambda c: c.finetune.submit(
+            name="n",
+            data_source_path="https://example.test/d.zip",
+            instance_prompt="p",
+            trigger_word="TOK",
+            base_model="FLUX_PRO",
+            train_type="LORA",
+            machine_type="NVIDIA_H100",
+            theme="GENERAL",
+        ),
+    ),
     ("segmind/finetune.py Finetune.details", lambda c: c.finetune.details("ft-1")),
     ("segmind/finetune.py Finetune.list", lambda c: c.finetune.list()),
-    ("segmind/finetune.py Finetune.upload_presigned_url",
-     lambda c: c.finetune.upload_presigned_url("data.zip")),
-    ("segmind/finetune.py Finetune.access_update",
-     lambda c: c.finetune.access_update("ft-1", True)),
-    ("segmind/finetune.py Finetune.file_download",
-     lambda c: c.finetune.file_download("https://bucket.test/model.safetensors")),
-    ("segmind/client.py SegmindClient.run_sync", lambda c: c.run_sync(
-        "flux-dev-finetuned", prompt="TOK TOK", steps=25, seed=6652105, scheduler="simple",
-        sampler_name="euler", aspect_ratio="1:1", lora_strength=1, finetune_id="my-finetune-id")),
-    ("segmind/v2.py submit", lambda c: c.submit_async(
-        "flux-dev-finetuned", prompt="TOK TOK", steps=25, seed=6652105, scheduler="simple",
-        sampler_name="euler", aspect_ratio="1:1", lora_strength=1, finetune_id="my-finetune-id")),
-    ("segmind/v2.py AsyncJob.status", lambda c: segmind.v2.AsyncJob(
-        "req-123", _SDK_ANSWER["status_url"], _SDK_ANSWER["response_url"], {}, c).status()),
-    ("segmind/v2.py AsyncJob.result", lambda c: segmind.v2.AsyncJob(
-        "req-123", _SDK_ANSWER["status_url"], _SDK_ANSWER["response_url"], {}, c).result()),
+    (
+        "segmind/finetune.py Finetune.upload_presigned_url",
+        lambda c: c.finetune.upload_presigned_url("data.zip"),
+    ),
+    (
+        "segmind/finetune.py Finetune.access_update",
+        lambda c: c.finetune.access_update("ft-1", True),
+    ),
+    (
+        "segmind/finetune.py Finetune.file_download",
+        lambda c: c.finetune.file_download("https://bucket.test/model.safetensors"),
+    ),
+    (
+        "segmind/client.py SegmindClient.run_sync",
+        lambda c: c.run_sync(
+            "flux-dev-finetuned",
+            prompt="TOK TOK",
+            steps=25,
+            seed=6652105,
+            scheduler="simple",
+            sampler_name="euler",
+            aspect_ratio="1:1",
+            lora_strength=1,
+            finetune_id="my-finetune-id",
+        ),
+    ),
+    (
+        "segmind/v2.py submit",
+        lambda c: c.submit_async(
+            "flux-dev-finetuned",
+            prompt="TOK TOK",
+            steps=25,
+            seed=6652105,
+            scheduler="simple",
+            sampler_name="euler",
+            aspect_ratio="1:1",
+            lora_strength=1,
+            finetune_id="my-finetune-id",
+        ),
+    ),
+    (
+        "segmind/v2.py AsyncJob.status",
+        lambda c: segmind.v2.AsyncJob(
+            "req-123", _SDK_ANSWER["status_url"], _SDK_ANSWER["response_url"], {}, c
+        ).status(),
+    ),
+    (
+        "segmind/v2.py AsyncJob.result",
+        lambda c: segmind.v2.AsyncJob(
+            "req-123", _SDK_ANSWER["status_url"], _SDK_ANSWER["response_url"], {}, c
+        ).result(),
+    ),
     ("segmind/webhooks.py Webhooks.get", lambda c: c.webhooks.get()),
-    ("segmind/webhooks.py Webhooks.add",
-     lambda c: c.webhooks.add("https://hooks.test/x", ["FINETUNE"])),
-    ("segmind/webhooks.py Webhooks.update",
-     lambda c: c.webhooks.update("wh-1", "https://hooks.test/y", ["FINETUNE"])),
+    (
+        "segmind/webhooks.py Webhooks.add",
+        lambda c: c.webhooks.add("https://hooks.test/x", ["FINETUNE"]),
+    ),
+    (
+        "segmind/webhooks.py Webhooks.update",
+        lambda c: c.webhooks.update("wh-1", "https://hooks.test/y", ["FINETUNE"]),
+    ),
     ("segmind/webhooks.py Webhooks.delete", lambda c: c.webhooks.delete("wh-1")),
     ("segmind/webhooks.py Webhooks.logs", lambda c: c.webhooks.logs("wh-1")),
-]  # fmt: skip
+]
 
 
 def _body_of(request: httpx.Request) -> tuple[str | None, Any]:

@@ -88,7 +88,10 @@ def test_finetune_status_has_the_documented_states(bundle) -> None:
     documented = {"REQUESTED", "TRAINING_COMPLETED", "INFERENCE_QUEUED", "AVAILABLE"}
     assert documented <= set(schema["enum"])
     assert set(schema["x-lifecycle"]["webhook_events"]) == {
-        "TRAINING_COMPLETED", "INFERENCE_QUEUED", "AVAILABLE"}  # fmt: skip
+        "TRAINING_COMPLETED",
+        "INFERENCE_QUEUED",
+        "AVAILABLE",
+    }
 
 
 def test_v2_states_and_failed_as_422(bundle) -> None:

@@ -42,5 +42,31 @@ def test_the_harness_does_not_import_the_server_app() -> None:
     for path in (ROOT / "contracts").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-        assert not {m for m in modules if m.startswith("mock_server.") and
-                    not m.startswith("mock_server.spec")}, path.name  # fmt: skip
+        assert not {
+            m
+            for m in modules
+            if m.startswith("mock_server.") and not m.startswith("mock_server.spec")
+        }, path.name
+
+
+#: Modules below the HTTP edge: rules, state, time. They never see a request or a response.
+DOMAIN = [
+    "mock_server/clock.py",
+    "mock_server/runtime.py",
+    "mock_server/lifecycle/*.py",
+    "mock_server/store/*.py",
+    "mock_server/finetune/domain.py",
+    "mock_server/finetune/render.py",
+    "mock_server/storage/service.py",
+    "mock_server/storage/signing.py",
+    "mock_server/storage/blobs.py",
+    "mock_server/storage/artifacts.py",
+    "mock_server/admin/jobs.py",
+]
+
+
+def test_the_domain_knows_no_http_framework() -> None:
+    paths = [p for pattern in DOMAIN for p in ROOT.glob(pattern)]
+    assert len(paths) >= len(DOMAIN)
+    for path in paths:
+        assert not _imports(path) & {"starlette", "uvicorn", "httpx"}, path.name

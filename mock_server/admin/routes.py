@@ -1,0 +1,91 @@
+"""Handlers of the admin API (/_mock), one per operationId of openapi/mock-admin.yaml."""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse, Response
+
+from mock_server.admin.jobs import JobKind, JobSummary, summaries
+from mock_server.clock import iso
+from mock_server.errors import NotFound
+from mock_server.http.context import Handler, HandlerContext
+from mock_server.spec.loader import VENDOR_FAMILIES
+
+
+def _kinds(ctx: HandlerContext) -> dict[str, JobKind]:
+    kinds: dict[str, JobKind] = ctx.services["jobs"]
+    return kinds
+
+
+def _clock(ctx: HandlerContext) -> dict[str, object]:
+    clock = ctx.runtime.clock
+    return {"kind": clock.kind, "now": iso(clock.now()), "offset_seconds": clock.offset()}
+
+
+async def health(ctx: HandlerContext) -> Response:
+    rt = ctx.runtime
+    vendor = [name for name in rt.spec.documents if name in VENDOR_FAMILIES]
+    return JSONResponse(
+        {
+            "status": "ok",
+            "apis": vendor,
+            "operations": sum(1 for op in rt.spec.operations if op.family in vendor),
+            "clock": rt.clock.kind,
+            "timing": rt.timing.name,
+            "state": str(rt.config.state) if rt.config.state else "memory",
+        }
+    )
+
+
+async def reset(ctx: HandlerContext) -> Response:
+    ctx.runtime.store.reset()
+    ctx.services["storage"].after_reset()
+    return JSONResponse({"reset": True})
+
+
+async def clock(ctx: HandlerContext) -> Response:
+    return JSONResponse(_clock(ctx))
+
+
+async def clock_advance(ctx: HandlerContext) -> Response:
+    ctx.runtime.clock.advance(float(ctx.body["seconds"]))
+    return JSONResponse(_clock(ctx))
+
+
+async def jobs(ctx: HandlerContext) -> Response:
+    q = ctx.valid.query
+    now = ctx.runtime.clock.now()
+    rows = [s.as_dict(now) for s in summaries(_kinds(ctx), q.get("kind"), q.get("tenant"))]
+    if q.get("status"):
+        rows = [r for r in rows if r["status"] == q["status"]]
+    return JSONResponse(rows[: int(q.get("limit", 500))])
+
+
+async def job_status(ctx: HandlerContext) -> Response:
+    job_id = ctx.valid.path_params["id"]
+    body = ctx.body or {}
+    for name, kind in _kinds(ctx).items():
+        try:
+            kind.get(None, job_id)
+        except NotFound:
+            continue
+        status = body.get("status")
+        detail = body.get("error_message") or (f"Forced to {status} via /_mock" if status else None)
+        job = kind.force_status(job_id, status, detail)
+        return JSONResponse(JobSummary(name, job, kind.lifecycle).as_dict(ctx.runtime.clock.now()))
+    raise NotFound(f"No job {job_id}")
+
+
+async def requests(ctx: HandlerContext) -> Response:
+    limit = int(ctx.valid.query.get("limit", 100))
+    return JSONResponse(list(ctx.runtime.store.journal(limit)))
+
+
+HANDLERS: dict[str, Handler] = {
+    "admin_health": health,
+    "admin_reset": reset,
+    "admin_clock": clock,
+    "admin_clock_advance": clock_advance,
+    "admin_jobs": jobs,
+    "admin_job_status": job_status,
+    "admin_requests": requests,
+}

@@ -1,0 +1,1 @@
+"""The Segmind fine-tune API (seeds 000-002): domain, rendering and routes."""

@@ -1,0 +1,90 @@
+"""HTTP in/out for the fine-tune API: one thin handler per operationId."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from mock_server.finetune.domain import FinetuneService
+from mock_server.finetune.render import FinetuneRenderer
+from mock_server.http.context import Handler, HandlerContext
+from mock_server.runtime import Runtime
+from mock_server.storage.artifacts import lora_safetensors
+from mock_server.storage.service import StorageService
+
+
+def _svc(ctx: HandlerContext) -> FinetuneService:
+    service: FinetuneService = ctx.services["finetune"]
+    return service
+
+
+def _renderer(ctx: HandlerContext) -> FinetuneRenderer:
+    renderer: FinetuneRenderer = ctx.services["finetune.render"]
+    return renderer
+
+
+async def submit(ctx: HandlerContext) -> Response:
+    job = _svc(ctx).submit(ctx.tenant, ctx.body)
+    return JSONResponse(_renderer(ctx).submit_answer(job))
+
+
+async def details(ctx: HandlerContext) -> Response:
+    job = _svc(ctx).get(ctx.tenant, ctx.body["request_id"])
+    now = ctx.runtime.clock.now()
+    return JSONResponse({"finetune": _renderer(ctx).details(job, now, ctx.base_url)})
+
+
+async def list_jobs(ctx: HandlerContext) -> Response:
+    now = ctx.runtime.clock.now()
+    render = _renderer(ctx)
+    return JSONResponse(
+        [render.list_item(j, now, ctx.base_url) for j in _svc(ctx).list(ctx.tenant)]
+    )
+
+
+async def access_update(ctx: HandlerContext) -> Response:
+    # the form sends the strings "True"/"False" (the spec's enum); the domain wants a bool
+    public = str(ctx.body["segmind_public"]).lower() == "true"
+    job = _svc(ctx).set_access(ctx.tenant, str(ctx.body["request_id"]), public)
+    return JSONResponse(
+        {
+            "message": "Access updated",
+            "request_id": job.id,
+            "segmind_public": job.public,
+        }
+    )
+
+
+async def upload_presigned_url(ctx: HandlerContext) -> Response:
+    storage: StorageService = ctx.services["storage"]
+    return JSONResponse(storage.presign_upload(ctx.base_url, ctx.tenant, str(ctx.body["name"])))
+
+
+async def file_download(ctx: HandlerContext) -> Response:
+    path = urlsplit(str(ctx.body["cloud_storage_url"])).path
+    job = _svc(ctx).find_by_artifact(ctx.tenant, path)
+    storage: StorageService = ctx.services["storage"]
+    meta = {"finetune_id": job.id, "base_model": str(job.request.get("base_model"))}
+    storage.ensure(path, lambda: lora_safetensors(job.id, meta))
+    return PlainTextResponse(storage.presign_download(ctx.base_url, path))
+
+
+def services(rt: Runtime) -> dict[str, object]:
+    service = FinetuneService(rt)
+    return {
+        "finetune": service,
+        "finetune.render": FinetuneRenderer(
+            service.lifecycle, rt.schema("segmind-finetune", "FinetuneDetails")
+        ),
+    }
+
+
+HANDLERS: dict[str, Handler] = {
+    "finetune_submit": submit,
+    "finetune_details": details,
+    "finetune_list": list_jobs,
+    "finetune_upload_presigned_url": upload_presigned_url,
+    "finetune_access_update": access_update,
+    "finetune_file_download": file_download,
+}

@@ -1,0 +1,75 @@
+"""Route a request to its spec operation, validate it, call the handler, render errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mock_server.errors import DomainError
+from mock_server.http.context import Handler, HandlerContext
+from mock_server.http.render import error_response
+from mock_server.http.validation import RequestRejected, RequestValidator
+from mock_server.runtime import Runtime
+from mock_server.spec import SpecBundle
+
+
+class Dispatcher:
+    """The catch-all endpoint: everything the spec describes goes through here."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        handlers: Mapping[str, Handler],
+        services: Mapping[str, Any],
+        validator: RequestValidator,
+    ) -> None:
+        self.runtime = runtime
+        self.handlers = handlers
+        self.services = services
+        self.validator = validator
+        self.bundle: SpecBundle = runtime.spec
+
+    def family_for_path(self, path: str) -> str | None:
+        """The family whose mount prefix owns `path` (to answer 404/405 in its format)."""
+        for op in self.bundle.operations:
+            if op.prefix and path.startswith(op.prefix + "/"):
+                return op.family
+        return None
+
+    async def handle(self, request: Request) -> Response:
+        path, method = request.url.path, request.method
+        found = self.bundle.match(method, path)
+        if found is None:
+            family = self.family_for_path(path)
+            allowed = self.bundle.methods_at(path)
+            if allowed:
+                return error_response(
+                    family,
+                    405,
+                    f"Method {method} not allowed on {path}",
+                    headers={"Allow": ", ".join(sorted(allowed))},
+                )
+            return error_response(family, 404, f"No such endpoint: {method} {path}")
+        op, params = found
+        handler = self.handlers.get(op.operation_id)
+        if handler is None:
+            return error_response(op.family, 501, f"tunemock does not serve {op.operation_id} yet")
+        try:
+            valid = await self.validator.validate(request, op, params)
+            ctx = HandlerContext(
+                valid=valid,
+                tenant=request.scope.get("state", {}).get("tenant", ""),
+                base_url=str(request.base_url).rstrip("/"),
+                runtime=self.runtime,
+                services=self.services,
+            )
+            return await handler(ctx)
+        except RequestRejected as exc:
+            return error_response(op.family, exc.status, exc.message, exc.details)
+        except DomainError as exc:
+            return error_response(op.family, exc.status, exc.message)
+        finally:
+            await request.close()  # closes an uploaded form's temp files

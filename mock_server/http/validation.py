@@ -1,0 +1,254 @@
+"""Check a request against its operation's spec before a handler sees it: parameters, body size,
+media type, syntax, then schema. Each client mistake is one `RequestRejected`."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import parse_options_header
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+
+from mock_server.http.request_schemas import (
+    FORM_MEDIA_TYPES,
+    BodyPlan,
+    Detail,
+    MediaPlan,
+    OperationPlan,
+    compile_operation,
+    is_json,
+)
+from mock_server.spec import Operation, SpecBundle
+
+__all__ = ["RequestRejected", "RequestValidator", "ValidRequest"]
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True)
+class ValidRequest:
+    """A request that passed every check of its operation, with its inputs parsed."""
+
+    operation: Operation
+    path_params: Mapping[str, str]
+    query: Mapping[str, Any]  # declared query params present, coerced to their schema types
+    media_type: str | None  # e.g. "application/json"; None when no body
+    # Parsed JSON; for forms a dict of field -> value (coerced like query params), UploadFile,
+    # or a list of those for array fields; None without a body.
+    body: Any
+
+
+class RequestRejected(Exception):
+    """A client mistake found before the handler ran; the caller answers it in the vendor's
+    error format. `details`: [{"path", "rule", "pointer", "message"}], empty unless a schema
+    or parameter check failed."""
+
+    def __init__(self, status: int, message: str, details: Sequence[Detail] = ()) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details: list[Detail] = list(details)
+
+
+class _NotJson(ValueError):
+    """A token Python's json module accepts but JSON does not (NaN, Infinity, 1e999)."""
+
+
+def _reject_constant(token: str) -> Any:
+    raise _NotJson(f"{token} is not a valid JSON value")
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise _NotJson(f"number {token} is out of range")
+    return value
+
+
+def parse_json(data: bytes) -> Any:
+    """The JSON value of a body; 400 saying where and why it is not JSON."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = f"Malformed JSON body: invalid UTF-8 at byte {exc.start}"
+        raise RequestRejected(400, message) from exc
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        where = f"at line {exc.lineno}, column {exc.colno} (char {exc.pos})"
+        raise RequestRejected(400, f"Malformed JSON body: {exc.msg} {where}") from exc
+    except ValueError as exc:  # _NotJson, or an integer with more digits than Python converts
+        raise RequestRejected(400, f"Malformed JSON body: {exc}") from exc
+    except RecursionError:
+        raise RequestRejected(400, "Malformed JSON body: nested too deeply") from None
+
+
+def media_type_of(content_type: str | None) -> str | None:
+    """`application/json` of `Application/JSON; charset=utf-8`; None when absent or empty."""
+    if content_type is None:
+        return None
+    return content_type.split(";", 1)[0].strip().lower() or None
+
+
+def _too_large(cap: int) -> RequestRejected:
+    return RequestRejected(413, f"Request body too large: the limit is {cap} bytes")
+
+
+async def read_body(request: Request, cap: int) -> bytes:
+    """The whole body, refused with 413 once it passes `cap` (at most one chunk over it is held)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not _DIGITS.fullmatch(declared.strip()):
+            raise RequestRejected(400, f"Invalid Content-Length header: {declared!r}")
+        digits = declared.strip().lstrip("0")
+        if len(digits) > 18 or int(digits or "0") > cap:  # int() refuses thousands of digits
+            raise _too_large(cap)
+    chunks: list[bytes] = []
+    size = 0
+    async with aclosing(request.stream()) as stream:
+        async for chunk in stream:
+            size += len(chunk)
+            if size > cap:
+                raise _too_large(cap)
+            chunks.append(chunk)
+    data = b"".join(chunks)
+    # Starlette's own cache: request.body() and request.form() read these bytes from now on.
+    request._body = data
+    return data
+
+
+def _unclosed_multipart(content_type: str | None, data: bytes) -> bool:
+    """True when a multipart body lacks its closing delimiter, which the parser forgives by
+    silently dropping the unfinished part."""
+    kind, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if kind != b"multipart/form-data" or not boundary:
+        return False  # not multipart, or Starlette's parser reports the missing boundary
+    return b"--" + boundary + b"--" not in data
+
+
+async def parse_form(request: Request, data: bytes, cap: int) -> FormData:
+    """The form of a (size-checked) urlencoded or multipart body; 400 when it does not parse."""
+    if _unclosed_multipart(request.headers.get("content-type"), data):
+        raise RequestRejected(400, "Malformed form body: the multipart body is not closed")
+    try:
+        return await request.form(max_part_size=cap)
+    except MultiPartException as exc:  # raised as is outside an app
+        raise RequestRejected(400, f"Malformed form body: {exc.message}") from exc
+    except HTTPException as exc:  # inside an app Starlette wraps the MultiPartException
+        raise RequestRejected(400, f"Malformed form body: {exc.detail}") from exc
+    except (FormParserError, ValueError) as exc:
+        raise RequestRejected(400, f"Malformed form body: {exc}") from exc
+
+
+def _check(media: MediaPlan, instance: Any) -> None:
+    if media.check is None:
+        return
+    try:
+        problems = media.check.problems(instance)
+    except RecursionError:
+        raise RequestRejected(400, "Invalid request body: nested too deeply") from None
+    if problems:
+        first = problems[0]
+        message = f"Invalid request body: {first['path']}: {first['message']}"
+        raise RequestRejected(400, message, problems)
+
+
+def _operation_key(operation: Operation) -> tuple[str, str, str]:
+    return operation.family, operation.method, operation.path
+
+
+class RequestValidator:
+    """Every operation's request rules, compiled once from the specs; `validate()` applies them."""
+
+    def __init__(
+        self,
+        bundle: SpecBundle,
+        max_json_bytes: int = 10 * 1024 * 1024,
+        max_form_bytes: int = 10 * 1024 * 1024,
+    ) -> None:
+        self.max_json_bytes = max_json_bytes
+        self.max_form_bytes = max_form_bytes
+        self._plans: dict[tuple[str, str, str], OperationPlan] = {
+            _operation_key(op): compile_operation(bundle.documents[op.family], op)
+            for op in bundle.operations
+        }
+
+    async def validate(
+        self, request: Request, operation: Operation, path_params: Mapping[str, str]
+    ) -> ValidRequest:
+        """The request's checked inputs; RequestRejected (400, 413 or 415) for a client mistake."""
+        plan = self._plans[_operation_key(operation)]
+        query = self._parameters(plan, request, path_params)
+        media_type, body = await self._body(plan.body, request)
+        return ValidRequest(operation, dict(path_params), query, media_type, body)
+
+    def _parameters(
+        self, plan: OperationPlan, request: Request, path_params: Mapping[str, str]
+    ) -> dict[str, Any]:
+        sources: dict[str, Callable[[str], list[str]]] = {
+            "query": request.query_params.getlist,
+            "header": request.headers.getlist,
+            "path": lambda name: [path_params[name]] if name in path_params else [],
+            "cookie": lambda name: [request.cookies[name]] if name in request.cookies else [],
+        }
+        query: dict[str, Any] = {}
+        details: list[Detail] = []
+        summary = ""
+        for param in plan.params:
+            values = sources[param.location](param.name) if param.location in sources else []
+            value, problems = param.read(values)
+            if problems and not details:
+                first = problems[0]["message"]
+                where = f"{param.location} parameter {param.name}"
+                summary = f"Invalid {where}: {first}" if values else first
+            details += problems
+            if values and param.location == "query":
+                query[param.name] = value
+        if details:
+            raise RequestRejected(400, summary, details)
+        return query
+
+    async def _body(self, plan: BodyPlan | None, request: Request) -> tuple[str | None, Any]:
+        if plan is None:
+            return None, None  # a body the operation does not declare is ignored, as servers do
+        media_type = media_type_of(request.headers.get("content-type"))
+        is_form = media_type in FORM_MEDIA_TYPES
+        cap = self.max_form_bytes if is_form else self.max_json_bytes
+        data = await read_body(request, cap)
+        if not data:
+            if plan.required:
+                raise RequestRejected(400, f"Request body is required ({plan.accepted})")
+            return None, None
+        media = plan.plan_for(media_type)
+        if media is None:
+            sent = f"Unsupported Content-Type {media_type}" if media_type else "No Content-Type"
+            raise RequestRejected(415, f"{sent}: expected {plan.accepted}")
+        if is_json(media_type):
+            value = parse_json(data)
+            _check(media, value)
+            return media_type, value
+        if is_form:
+            return media_type, await self._form(request, media, data, cap)
+        return media_type, data  # other media types reach the handler as raw bytes
+
+    async def _form(
+        self, request: Request, media: MediaPlan, data: bytes, cap: int
+    ) -> dict[str, Any]:
+        form = await parse_form(request, data, cap)
+        body, instance = media.form_values(form.multi_items())
+        try:
+            _check(media, instance)
+        except RequestRejected:
+            await form.close()  # the caller gets no form to close on rejection
+            raise
+        return body

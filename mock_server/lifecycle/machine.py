@@ -1,0 +1,117 @@
+"""A lifecycle (states, legal edges) read from a spec schema's `x-lifecycle`, and the pure
+functions that plan a job's transitions and tell its state at any instant."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from mock_server.errors import IllegalTransition, SpecError
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The job entered `state` at `at` (`detail`: e.g. the error message of FAILED)."""
+
+    state: str
+    at: datetime
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    name: str
+    states: tuple[str, ...]
+    initial: str
+    terminal: frozenset[str]
+    edges: Mapping[str, tuple[str, ...]]
+    webhook_events: tuple[str, ...] = ()
+    milestones: Mapping[str, str] = field(default_factory=dict)  # e.g. trained -> state
+
+    @classmethod
+    def from_schema(cls, name: str, schema: Mapping[str, Any]) -> Lifecycle:
+        """Build from an enum schema carrying `x-lifecycle` (see openapi/CONVENTIONS.md)."""
+        try:
+            life = schema["x-lifecycle"]
+            return cls(
+                name=name,
+                states=tuple(schema["enum"]),
+                initial=life["initial"],
+                terminal=frozenset(life["terminal"]),
+                edges={k: tuple(v) for k, v in life["edges"].items()},
+                webhook_events=tuple(life.get("webhook_events", ())),
+                milestones=dict(life.get("milestones", {})),
+            )
+        except (KeyError, TypeError) as exc:
+            raise SpecError(f"lifecycle {name}: malformed x-lifecycle ({exc})") from exc
+
+    def happy_path(self) -> tuple[str, ...]:
+        """The states a job passes when nothing fails: first edge of each state, by convention
+        of the specs (the failure edge is listed last)."""
+        path = [self.initial]
+        while path[-1] not in self.terminal:
+            path.append(self.edges[path[-1]][0])
+        return tuple(path)
+
+    def is_legal(self, source: str, target: str) -> bool:
+        return target in self.edges.get(source, ())
+
+
+def plan(
+    lifecycle: Lifecycle, start: datetime, durations: Mapping[str, float]
+) -> tuple[Transition, ...]:
+    """The happy path laid out in time: each state lasts `durations[state]` seconds."""
+    moments = []
+    at = start
+    for state in lifecycle.happy_path():
+        moments.append(Transition(state, at))
+        at = at + timedelta(seconds=float(durations.get(state, 0.0)))
+    return tuple(moments)
+
+
+def current(transitions: Sequence[Transition], now: datetime) -> Transition:
+    """The last transition that has happened by `now` (the first one if none has yet)."""
+    reached = transitions[0]
+    for transition in transitions:
+        if transition.at <= now:
+            reached = transition
+    return reached
+
+
+def history(transitions: Sequence[Transition], now: datetime) -> tuple[Transition, ...]:
+    """The transitions that have happened by `now`, in order."""
+    return tuple(t for t in transitions if t.at <= now) or (transitions[0],)
+
+
+def force(
+    lifecycle: Lifecycle,
+    transitions: Sequence[Transition],
+    now: datetime,
+    state: str | None = None,
+    detail: str | None = None,
+) -> tuple[Transition, ...]:
+    """Move the job now to `state` (default: the next state of the happy path), dropping
+    planned transitions that had not happened yet. Only along a legal edge."""
+    past = history(transitions, now)
+    source = past[-1].state
+    if state is None:
+        if source in lifecycle.terminal:
+            raise IllegalTransition(f"{source} is terminal: the job has no next state")
+        state = lifecycle.edges[source][0]
+    if not lifecycle.is_legal(source, state):
+        legal = ", ".join(lifecycle.edges.get(source, ())) or "none (terminal)"
+        raise IllegalTransition(f"Cannot move from {source} to {state}; legal next: {legal}")
+    moved = (*past, Transition(state, now, detail))
+    if state in lifecycle.terminal:
+        return moved
+    # keep the rest of the happy path going from here, with the original spacing
+    later = [t for t in transitions if t.at > now]
+    path = lifecycle.happy_path()
+    if state in path:
+        remaining = path[path.index(state) + 1 :]
+        later = [t for t in later if t.state in remaining]
+    else:
+        later = []
+    return (*moved, *later)

@@ -1,0 +1,32 @@
+"""Timing profiles: per lifecycle, how many seconds a job spends in each state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+
+import yaml
+
+from mock_server.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class TimingProfile:
+    name: str
+    durations: Mapping[str, Mapping[str, float]]  # lifecycle name -> state -> seconds
+
+    def for_lifecycle(self, lifecycle: str) -> Mapping[str, float]:
+        return self.durations.get(lifecycle, {})
+
+
+def load_timing(name: str) -> TimingProfile:
+    """The named profile from the shipped `timing.yaml` (instant, fast, realistic)."""
+    text = resources.files("mock_server.lifecycle").joinpath("timing.yaml").read_text("utf-8")
+    profiles = yaml.safe_load(text)
+    if name not in profiles:
+        raise ConfigError(f"unknown timing profile {name!r}; known: {', '.join(profiles)}")
+    table = {
+        life: {s: float(v) for s, v in states.items()} for life, states in profiles[name].items()
+    }
+    return TimingProfile(name=name, durations=table)

@@ -1,0 +1,89 @@
+"""Presigned upload/download URLs over the blob store; no HTTP types here."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from hashlib import sha256
+from pathlib import Path
+from urllib.parse import urlencode
+
+from mock_server.runtime import Runtime
+from mock_server.storage.blobs import BlobStore
+from mock_server.storage.signing import Signer
+
+PREFIX = "/storage/"
+_SECRET_KEY = "storage.secret"
+
+
+def storage_root(state: Path | None, configured: Path | None) -> Path:
+    """Where blobs live: the configured folder, beside the SQLite file, or a temp dir."""
+    if configured is not None:
+        return configured
+    if state is not None:
+        return state.with_name(state.name + ".blobs")
+    return Path(tempfile.mkdtemp(prefix="tunemock-storage-"))
+
+
+def ensure_secret(rt: Runtime) -> bytes:
+    """The per-server signing secret, created once and kept in the store (shared by workers)."""
+    stored = rt.store.update_meta(_SECRET_KEY, lambda old: old or secrets.token_hex(32))
+    return bytes.fromhex(str(stored))
+
+
+def tenant_dir(tenant: str) -> str:
+    # the key itself never appears in URLs: a short hash stands for the tenant
+    return sha256(tenant.encode()).hexdigest()[:16]
+
+
+class StorageService:
+    def __init__(self, rt: Runtime, root: Path, upload_ttl: int, download_ttl: int) -> None:
+        self._rt = rt
+        self.blobs = BlobStore(root)
+        self._secret = ensure_secret(rt)
+        self.signer = Signer(self._secret)
+        self._upload_ttl = upload_ttl
+        self._download_ttl = download_ttl
+
+    def after_reset(self) -> None:
+        """A reset forgets uploads and artifacts, but keeps the signing secret."""
+        self._rt.store.set_meta(_SECRET_KEY, self._secret.hex())
+        self.blobs.clear()
+
+    def presign_upload(self, base_url: str, tenant: str, name: str) -> Mapping[str, str]:
+        """{presigned_url, s3_url} for a PUT of one file, as the docs' pre-signed-url answers."""
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "dataset"
+        if not safe.lower().endswith(".zip"):
+            safe += ".zip"
+        path = f"{PREFIX}uploads/{tenant_dir(tenant)}/{uuid.uuid4().hex[:12]}-{safe}"
+        query = self.signer.upload_query("PUT", path, self._rt.clock.now(), self._upload_ttl)
+        return {"presigned_url": f"{base_url}{path}?{urlencode(query)}", "s3_url": base_url + path}
+
+    def presign_download(self, base_url: str, path: str) -> str:
+        query = self.signer.download_query(path, self._rt.clock.now(), self._download_ttl)
+        return f"{base_url}{path}?{urlencode(query)}"
+
+    def key_of(self, path: str) -> str:
+        return path[len(PREFIX) :] if path.startswith(PREFIX) else path.lstrip("/")
+
+    def ensure(self, path: str, make: Callable[[], bytes]) -> None:
+        """Create the blob at `path` with `make()` unless it exists (artifacts on demand)."""
+        key = self.key_of(path)
+        if not self.blobs.exists(key):
+            self.blobs.write_bytes(key, make())
+
+    def verify(self, method: str, path: str, query: Mapping[str, str]) -> None:
+        """Raise SignatureProblem unless the presigned query holds for this request now."""
+        self.signer.verify(method, path, query, self._rt.clock.now())
+
+    async def receive(
+        self, path: str, chunks: AsyncIterator[bytes], limit: int, expected: int
+    ) -> int:
+        return await self.blobs.write_stream(self.key_of(path), chunks, limit, expected)
+
+    def file_of(self, path: str) -> Path | None:
+        target = self.blobs.path_of(self.key_of(path))
+        return target if target.is_file() else None

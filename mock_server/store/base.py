@@ -1,0 +1,98 @@
+"""The one store interface every piece of state goes through (jobs, meta, journal, ...).
+
+Records are JSON documents grouped by `kind` ("finetune", "inference", "lora-trainer",
+"webhook", ...), each owned by one tenant. Tenancy is enforced here: a read with a tenant
+never returns another tenant's record, so "another tenant's id" and "unknown id" are the
+same answer by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored document. `seq` orders records of a store by insertion (newest = highest)."""
+
+    kind: str
+    id: str
+    tenant: str
+    doc: Mapping[str, Any] = field(repr=False)
+    version: int = 1
+    seq: int = 0
+
+
+class Store(Protocol):
+    """State of the mock. Implementations must be safe for concurrent use by the threads of
+    one process, and (SqliteStore) by several processes sharing one file.
+
+    Docs and meta values are JSON (dict/list/str/int/float/bool/None); anything else raises
+    TypeError and stores nothing. Every doc returned is the caller's own copy: editing it
+    never changes stored state."""
+
+    def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
+        """Add a record; raises mock_server.errors.Conflict if (kind, id) exists."""
+        ...
+
+    def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
+        """The record, or None if absent or owned by another tenant (tenant None = any)."""
+        ...
+
+    def list(self, kind: str, tenant: str | None, limit: int | None = None) -> Sequence[Record]:
+        """Records of a kind (one tenant's, or all with None), newest first; at most `limit`
+        (>= 0, else ValueError) of them."""
+        ...
+
+    def update(
+        self,
+        kind: str,
+        id: str,
+        tenant: str | None,
+        change: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    ) -> Record | None:
+        """Atomically replace a record's doc with change(doc) and bump its version (seq stays);
+        None if absent/other tenant, without calling change. `change` gets its own copy and may
+        raise; then nothing is written and the exception propagates. It runs while the store
+        holds its write lock: keep it quick, and never call the store from inside it."""
+        ...
+
+    def delete(self, kind: str, id: str, tenant: str | None) -> bool:
+        """Remove a record; False if absent/other tenant."""
+        ...
+
+    def count(self, kind: str, tenant: str | None) -> int:
+        """How many records of a kind (one tenant's or all)."""
+        ...
+
+    def get_meta(self, key: str) -> Any | None:
+        """A JSON value stored under key (clock offset, secrets, ...), or None if unset (so a
+        stored None reads like an unset key)."""
+        ...
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON value under key."""
+        ...
+
+    def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
+        """Atomically set key to change(current value or None) and return the new value;
+        across processes too (read-modify-write of counters, create-if-absent secrets)."""
+        ...
+
+    def append_journal(self, entry: Mapping[str, Any], keep: int) -> None:
+        """Add a request-journal entry, keeping only the newest `keep`."""
+        ...
+
+    def journal(self, limit: int) -> Sequence[Mapping[str, Any]]:
+        """The newest `limit` journal entries, newest first."""
+        ...
+
+    def reset(self) -> None:
+        """Forget every record, meta value and journal entry; seqs start over from 1."""
+        ...
+
+    def close(self) -> None:
+        """Release files/connections."""
+        ...

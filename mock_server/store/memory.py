@@ -1,0 +1,144 @@
+"""The default store: process-local dicts behind one lock, gone when the process ends."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mock_server.errors import Conflict
+from mock_server.store.base import Record
+
+
+def _encode(value: Any) -> str:
+    # Same encoding as SqliteStore: a doc that SQLite would refuse (a set, a datetime) is
+    # refused here too, and a tuple comes back as a list from both.
+    return json.dumps(value, separators=(",", ":"))
+
+
+@dataclass
+class _Row:
+    tenant: str
+    doc: str  # canonical JSON text: every read decodes a fresh copy nobody else holds
+    version: int
+    seq: int
+
+    def record(self, kind: str, id: str) -> Record:
+        return Record(kind, id, self.tenant, json.loads(self.doc), self.version, self.seq)
+
+
+class MemoryStore:
+    """`Store` in dicts; safe across the threads of one process, invisible to other ones."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._rows: dict[str, dict[str, _Row]] = {}
+        self._meta: dict[str, str] = {}
+        self._journal: deque[str] = deque()
+        self._seq = 0
+
+    def _visible(self, kind: str, id: str, tenant: str | None) -> _Row | None:
+        row = self._rows.get(kind, {}).get(id)
+        if row is None or (tenant is not None and row.tenant != tenant):
+            return None
+        return row
+
+    def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
+        text = _encode(doc)
+        with self._lock:
+            rows = self._rows.setdefault(kind, {})
+            if id in rows:
+                raise Conflict(f"{kind} {id!r} exists already")
+            self._seq += 1
+            row = rows[id] = _Row(tenant, text, 1, self._seq)
+            return row.record(kind, id)
+
+    def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
+        with self._lock:
+            row = self._visible(kind, id, tenant)
+            return None if row is None else row.record(kind, id)
+
+    def list(self, kind: str, tenant: str | None, limit: int | None = None) -> Sequence[Record]:
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0, not {limit}")
+        with self._lock:
+            rows = [
+                (id, row)
+                for id, row in self._rows.get(kind, {}).items()
+                if tenant is None or row.tenant == tenant
+            ]
+        rows.sort(key=lambda item: item[1].seq, reverse=True)
+        return [row.record(kind, id) for id, row in rows[:limit]]
+
+    def update(
+        self,
+        kind: str,
+        id: str,
+        tenant: str | None,
+        change: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    ) -> Record | None:
+        with self._lock:
+            row = self._visible(kind, id, tenant)
+            if row is None:
+                return None
+            # change gets its own copy, so a change that edits it in place and then raises
+            # leaves nothing behind; the row is touched only after change and encode succeed.
+            text = _encode(change(json.loads(row.doc)))
+            row.doc = text
+            row.version += 1
+            return row.record(kind, id)
+
+    def delete(self, kind: str, id: str, tenant: str | None) -> bool:
+        with self._lock:
+            if self._visible(kind, id, tenant) is None:
+                return False
+            del self._rows[kind][id]
+            return True
+
+    def count(self, kind: str, tenant: str | None) -> int:
+        with self._lock:
+            rows = self._rows.get(kind, {}).values()
+            return sum(1 for row in rows if tenant is None or row.tenant == tenant)
+
+    def get_meta(self, key: str) -> Any | None:
+        with self._lock:
+            text = self._meta.get(key)
+        return None if text is None else json.loads(text)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        text = _encode(value)
+        with self._lock:
+            self._meta[key] = text
+
+    def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
+        with self._lock:
+            text = self._meta.get(key)
+            encoded = _encode(change(None if text is None else json.loads(text)))
+            self._meta[key] = encoded
+        return json.loads(encoded)
+
+    def append_journal(self, entry: Mapping[str, Any], keep: int) -> None:
+        text = _encode(entry)
+        with self._lock:
+            self._journal.append(text)
+            while len(self._journal) > max(keep, 0):
+                self._journal.popleft()
+
+    def journal(self, limit: int) -> Sequence[Mapping[str, Any]]:
+        with self._lock:
+            newest = list(self._journal)[::-1][: max(limit, 0)]
+        return [json.loads(text) for text in newest]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._rows.clear()
+            self._meta.clear()
+            self._journal.clear()
+            # seqs restart like a fresh store's (as SqliteStore's AUTOINCREMENT counter does)
+            self._seq = 0
+
+    def close(self) -> None:
+        """Nothing to release; the state stays readable until the object is dropped."""

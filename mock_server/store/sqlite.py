@@ -1,0 +1,253 @@
+"""The durable store (--state FILE): one SQLite file shared by every thread and worker process,
+surviving restarts and kill -9."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mock_server.errors import Conflict
+from mock_server.store.base import Record
+
+_BUSY_TIMEOUT_MS = 10_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    UNIQUE (kind, id)
+);
+CREATE INDEX IF NOT EXISTS records_by_tenant ON records (kind, tenant, seq);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL);
+"""
+
+_COLUMNS = "kind, id, tenant, doc, version, seq"
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _record(row: tuple[Any, ...]) -> Record:
+    kind, id, tenant, doc, version, seq = row
+    return Record(kind, id, tenant, json.loads(doc), version, seq)
+
+
+def _tenant_clause(tenant: str | None) -> tuple[str, tuple[str, ...]]:
+    return ("", ()) if tenant is None else (" AND tenant = ?", (tenant,))
+
+
+class SqliteStore:
+    """`Store` in one SQLite file (WAL, synchronous=FULL).
+
+    Connections come from a small pool instead of one per thread: the server's worker threads
+    come and go (anyio retires idle ones), and per-thread connections would pile up. Every
+    write that reads first runs in BEGIN IMMEDIATE, which takes the file's write lock up
+    front, so read-change-write is atomic across processes too. Each process opens its own
+    SqliteStore (as uvicorn's spawned workers do): SQLite connections must not cross a fork.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+        try:
+            with self._connection() as conn:
+                # A fresh file's first open may race another worker's; busy_timeout covers it.
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(_SCHEMA)
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: no implicit transactions; the ones below are explicit.
+        conn = sqlite3.connect(
+            self.path,
+            timeout=_BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            # FULL in WAL mode fsyncs the log on every commit: an acknowledged write survives
+            # kill -9 and power loss, not only a crash of the process.
+            conn.execute("PRAGMA synchronous = FULL")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError(f"store {self.path} is closed")
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            with self._lock:
+                if self._closed:
+                    conn.close()
+                else:
+                    self._idle.append(conn)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A transaction holding the file's write lock from its first statement."""
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # the connection goes back to the pool: leave it clean
+                    conn.execute("ROLLBACK")
+                raise
+
+    def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
+        text = _encode(doc)
+        with self._connection() as conn:
+            try:
+                cursor = conn.execute(
+                    "INSERT INTO records (kind, id, tenant, doc, version) VALUES (?, ?, ?, ?, 1)",
+                    (kind, id, tenant, text),
+                )
+            except sqlite3.IntegrityError:
+                raise Conflict(f"{kind} {id!r} exists already") from None
+        seq = cursor.lastrowid
+        assert seq is not None  # an INSERT that succeeded always sets it
+        return Record(kind, id, tenant, json.loads(text), 1, seq)
+
+    def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
+        clause, args = _tenant_clause(tenant)
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND id = ?{clause}",
+                (kind, id, *args),
+            ).fetchone()
+        return None if row is None else _record(row)
+
+    def list(self, kind: str, tenant: str | None, limit: int | None = None) -> Sequence[Record]:
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0, not {limit}")
+        clause, args = _tenant_clause(tenant)
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM records WHERE kind = ?{clause} ORDER BY seq DESC LIMIT ?",
+                (kind, *args, -1 if limit is None else limit),
+            ).fetchall()
+        return [_record(row) for row in rows]
+
+    def update(
+        self,
+        kind: str,
+        id: str,
+        tenant: str | None,
+        change: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    ) -> Record | None:
+        clause, args = _tenant_clause(tenant)
+        with self._write() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND id = ?{clause}",
+                (kind, id, *args),
+            ).fetchone()
+            if row is None:
+                return None
+            old = _record(row)
+            text = _encode(change(old.doc))
+            conn.execute(
+                "UPDATE records SET doc = ?, version = ? WHERE seq = ?",
+                (text, old.version + 1, old.seq),
+            )
+        return Record(kind, id, old.tenant, json.loads(text), old.version + 1, old.seq)
+
+    def delete(self, kind: str, id: str, tenant: str | None) -> bool:
+        clause, args = _tenant_clause(tenant)
+        with self._connection() as conn:
+            cursor = conn.execute(
+                f"DELETE FROM records WHERE kind = ? AND id = ?{clause}", (kind, id, *args)
+            )
+        return cursor.rowcount > 0
+
+    def count(self, kind: str, tenant: str | None) -> int:
+        clause, args = _tenant_clause(tenant)
+        with self._connection() as conn:
+            (n,) = conn.execute(
+                f"SELECT COUNT(*) FROM records WHERE kind = ?{clause}", (kind, *args)
+            ).fetchone()
+        return int(n)
+
+    def get_meta(self, key: str) -> Any | None:
+        with self._connection() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def set_meta(self, key: str, value: Any) -> None:
+        text = _encode(value)
+        with self._connection() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, text),
+            )
+
+    def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
+        with self._write() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            encoded = _encode(change(None if row is None else json.loads(row[0])))
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, encoded),
+            )
+        return json.loads(encoded)
+
+    def append_journal(self, entry: Mapping[str, Any], keep: int) -> None:
+        text = _encode(entry)
+        with self._write() as conn:
+            conn.execute("INSERT INTO journal (entry) VALUES (?)", (text,))
+            # everything at or below the (keep+1)-th newest goes; seq is the index's key
+            conn.execute(
+                "DELETE FROM journal WHERE seq <="
+                " (SELECT seq FROM journal ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                (max(keep, 0),),
+            )
+
+    def journal(self, limit: int) -> Sequence[Mapping[str, Any]]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT entry FROM journal ORDER BY seq DESC LIMIT ?", (max(limit, 0),)
+            ).fetchall()
+        return [json.loads(entry) for (entry,) in rows]
+
+    def reset(self) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM records")
+            conn.execute("DELETE FROM meta")
+            conn.execute("DELETE FROM journal")
+            # seqs restart like a fresh file's, as MemoryStore's counter does
+            conn.execute("DELETE FROM sqlite_sequence")
+
+    def close(self) -> None:
+        """Close every pooled connection; one still in use closes when its call returns."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
