@@ -206,7 +206,7 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str, str | None]] = [
     ids=[c[0] for c in CASES],
 )
 async def test_bad_input_is_refused_clearly_and_changes_nothing(
-    mock_client: httpx.AsyncClient,
+    any_client: httpx.AsyncClient,
     method: str,
     path: str,
     kwargs: dict[str, Any],
@@ -214,8 +214,8 @@ async def test_bad_input_is_refused_clearly_and_changes_nothing(
     phrase: str,
     detail_path: str | None,
 ) -> None:
-    before = (await mock_client.get("/finetune/request/list")).json()
-    response = await mock_client.request(method, path, **kwargs)
+    before = (await any_client.get("/finetune/request/list")).json()
+    response = await any_client.request(method, path, **kwargs)
     assert response.status_code == status, response.text[:500]
     body = response.json()
     assert isinstance(body["error"], str) and body["error"]
@@ -224,17 +224,17 @@ async def test_bad_input_is_refused_clearly_and_changes_nothing(
         paths = [d["path"] for d in body["details"]]
         assert detail_path in paths, paths
         assert all(d["pointer"].startswith("segmind-finetune.yaml#") for d in body["details"])
-    assert (await mock_client.get("/finetune/request/list")).json() == before
-    assert (await mock_client.get("/_mock/health")).status_code == 200
+    assert (await any_client.get("/finetune/request/list")).json() == before
+    assert (await any_client.get("/_mock/health")).status_code == 200
 
 
-async def test_missing_key_is_401_in_the_vendor_format(mock_client: httpx.AsyncClient) -> None:
-    response = await mock_client.post(
+async def test_missing_key_is_401_in_the_vendor_format(any_client: httpx.AsyncClient) -> None:
+    response = await any_client.post(
         SUBMIT, json=doc_submit_body("FLUX"), headers={"x-api-key": ""}
     )
     assert response.status_code == 401
     assert "x-api-key" in response.json()["error"]
-    assert (await mock_client.get("/finetune/request/list")).json() == []
+    assert (await any_client.get("/finetune/request/list")).json() == []
 
 
 async def test_configured_keys_refuse_unknown_ones(make_client) -> None:

@@ -26,60 +26,60 @@ async def _advance(client: httpx.AsyncClient, seconds: float) -> None:
     assert response.status_code == 200
 
 
-async def test_each_state_in_order_as_the_clock_moves(mock_client: httpx.AsyncClient) -> None:
-    submitted = await mock_client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
+async def test_each_state_in_order_as_the_clock_moves(any_client: httpx.AsyncClient) -> None:
+    submitted = await any_client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
     job_id = submitted.json()["finetune_id"]
     seen = []
     for state in ("REQUESTED", "TRAINING", "TRAINING_COMPLETED", "INFERENCE_QUEUED"):
-        details = await _details(mock_client, job_id)
+        details = await _details(any_client, job_id)
         seen.append(details["status"])
         trained = state not in ("REQUESTED", "TRAINING")
         assert (details["cloud_storage_url"] is not None) == trained, state
         assert details["slug"] is None
-        await _advance(mock_client, FAST[state])
-    final = await _details(mock_client, job_id)
+        await _advance(any_client, FAST[state])
+    final = await _details(any_client, job_id)
     seen.append(final["status"])
     assert seen == ["REQUESTED", "TRAINING", "TRAINING_COMPLETED", "INFERENCE_QUEUED", "AVAILABLE"]
     assert final["slug"] and final["cloud_storage_url"].endswith(".safetensors")
     assert final["updated_ts"] > final["created_ts"]
-    await _advance(mock_client, 10 * 86400)  # terminal: stays put
-    assert (await _details(mock_client, job_id))["status"] == "AVAILABLE"
+    await _advance(any_client, 10 * 86400)  # terminal: stays put
+    assert (await _details(any_client, job_id))["status"] == "AVAILABLE"
 
 
-async def test_the_clock_does_not_move_by_itself(mock_client: httpx.AsyncClient) -> None:
-    submitted = await mock_client.post("/finetune/request/submit", json=doc_submit_body("QWEN"))
+async def test_the_clock_does_not_move_by_itself(any_client: httpx.AsyncClient) -> None:
+    submitted = await any_client.post("/finetune/request/submit", json=doc_submit_body("QWEN"))
     job_id = submitted.json()["request_id"]
-    first = (await mock_client.get("/_mock/clock")).json()
-    assert (await _details(mock_client, job_id))["status"] == "REQUESTED"
-    assert (await mock_client.get("/_mock/clock")).json()["now"] == first["now"]
+    first = (await any_client.get("/_mock/clock")).json()
+    assert (await _details(any_client, job_id))["status"] == "REQUESTED"
+    assert (await any_client.get("/_mock/clock")).json()["now"] == first["now"]
 
 
-async def test_failed_via_the_admin_api_with_its_message(mock_client: httpx.AsyncClient) -> None:
-    submitted = await mock_client.post("/finetune/request/submit", json=doc_submit_body("FLUX_PRO"))
+async def test_failed_via_the_admin_api_with_its_message(any_client: httpx.AsyncClient) -> None:
+    submitted = await any_client.post("/finetune/request/submit", json=doc_submit_body("FLUX_PRO"))
     job_id = submitted.json()["finetune_id"]
-    await _advance(mock_client, FAST["REQUESTED"])
-    forced = await mock_client.post(
+    await _advance(any_client, FAST["REQUESTED"])
+    forced = await any_client.post(
         f"/_mock/jobs/{job_id}/status", json={"status": "FAILED", "error_message": "bad zip"}
     )
     assert forced.status_code == 200
     assert forced.json()["status"] == "FAILED"
     assert [h["state"] for h in forced.json()["history"]] == ["REQUESTED", "TRAINING", "FAILED"]
-    details = await _details(mock_client, job_id)
+    details = await _details(any_client, job_id)
     assert (details["status"], details["error_message"]) == ("FAILED", "bad zip")
-    await _advance(mock_client, 3600)
-    assert (await _details(mock_client, job_id))["status"] == "FAILED"
-    again = await mock_client.post(f"/_mock/jobs/{job_id}/status", json={"status": "AVAILABLE"})
+    await _advance(any_client, 3600)
+    assert (await _details(any_client, job_id))["status"] == "FAILED"
+    again = await any_client.post(f"/_mock/jobs/{job_id}/status", json={"status": "AVAILABLE"})
     assert again.status_code == 409
     assert "FAILED" in again.json()["error"]
 
 
-async def test_admin_advances_one_state_without_a_status(mock_client: httpx.AsyncClient) -> None:
-    submitted = await mock_client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
+async def test_admin_advances_one_state_without_a_status(any_client: httpx.AsyncClient) -> None:
+    submitted = await any_client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
     job_id = submitted.json()["finetune_id"]
-    moved = await mock_client.post(f"/_mock/jobs/{job_id}/status")
+    moved = await any_client.post(f"/_mock/jobs/{job_id}/status")
     assert moved.json()["status"] == "TRAINING"
-    assert (await _details(mock_client, job_id))["status"] == "TRAINING"
-    skipping = await mock_client.post(f"/_mock/jobs/{job_id}/status", json={"status": "AVAILABLE"})
+    assert (await _details(any_client, job_id))["status"] == "TRAINING"
+    skipping = await any_client.post(f"/_mock/jobs/{job_id}/status", json={"status": "AVAILABLE"})
     assert skipping.status_code == 409
 
 

@@ -31,8 +31,8 @@ async def _presigned(client: httpx.AsyncClient, name: str) -> dict[str, str]:
     return answer
 
 
-async def test_upload_submit_train_download(mock_client: httpx.AsyncClient) -> None:
-    urls = await _presigned(mock_client, "faces.zip")
+async def test_upload_submit_train_download(any_client: httpx.AsyncClient) -> None:
+    urls = await _presigned(any_client, "faces.zip")
     assert urls["presigned_url"].startswith(urls["s3_url"] + "?")
     query = dict(parse_qsl(urlsplit(urls["presigned_url"]).query))
     assert {
@@ -42,58 +42,59 @@ async def test_upload_submit_train_download(mock_client: httpx.AsyncClient) -> N
         "X-Amz-Expires",
         "X-Amz-Signature",
     } <= set(query)
-    put = await mock_client.put(
+    put = await any_client.put(
         urls["presigned_url"], content=dataset_zip(), headers={"x-api-key": ""}
     )
     assert put.status_code == 200
 
     body = doc_submit_body("FLUX_PRO") | {"data_source_path": urls["s3_url"]}
-    job_id = (await mock_client.post("/finetune/request/submit", json=body)).json()["finetune_id"]
-    await mock_client.post("/_mock/clock/advance", json={"seconds": 3600})
+    job_id = (await any_client.post("/finetune/request/submit", json=body)).json()["finetune_id"]
+    await any_client.post("/_mock/clock/advance", json={"seconds": 3600})
     details = (
-        await mock_client.request("GET", "/finetune/request/details", json={"request_id": job_id})
+        await any_client.request("GET", "/finetune/request/details", json={"request_id": job_id})
     ).json()["finetune"]
     assert details["source_type"] == "AWS_S3"
 
-    response = await mock_client.request(
+    response = await any_client.request(
         "GET",
         "/finetune/request/file/download",
         data={"cloud_storage_url": details["cloud_storage_url"]},
     )
     url = conforms("finetune_file_download", response)
     assert {"AWSAccessKeyId", "Signature", "Expires"} <= set(dict(parse_qsl(urlsplit(url).query)))
-    model = await mock_client.get(url, headers={"x-api-key": ""})
+    model = await any_client.get(url, headers={"x-api-key": ""})
     assert model.status_code == 200
     tensors = load(model.content)
     assert any(name.endswith("lora_A.weight") for name in tensors)
-    again = await mock_client.get(url)
+    again = await any_client.get(url)
     assert again.content == model.content  # the same artifact every time
 
 
 async def test_tampered_and_expired_signatures_are_refused_like_s3(
-    mock_client: httpx.AsyncClient,
+    any_client: httpx.AsyncClient,
 ) -> None:
-    urls = await _presigned(mock_client, "x.zip")
+    urls = await _presigned(any_client, "x.zip")
     parts = urlsplit(urls["presigned_url"])
     query = dict(parse_qsl(parts.query))
     query["X-Amz-Signature"] = "0" * 64
     tampered = f"{urls['s3_url']}?{urlencode(query)}"
-    refused = await mock_client.put(tampered, content=b"zip")
+    refused = await any_client.put(tampered, content=b"zip")
     assert refused.status_code == 403
     assert "<Code>SignatureDoesNotMatch</Code>" in refused.text
     other_path = urls["presigned_url"].replace("x.zip", "y.zip")
-    assert (await mock_client.put(other_path, content=b"zip")).status_code == 403
-    unsigned = await mock_client.put(urls["s3_url"], content=b"zip")
+    assert (await any_client.put(other_path, content=b"zip")).status_code == 403
+    unsigned = await any_client.put(urls["s3_url"], content=b"zip")
     assert unsigned.status_code == 403 and "AccessDenied" in unsigned.text
 
-    await mock_client.post("/_mock/clock/advance", json={"seconds": 3601})
-    expired = await mock_client.put(urls["presigned_url"], content=b"zip")
+    await any_client.post("/_mock/clock/advance", json={"seconds": 3601})
+    expired = await any_client.put(urls["presigned_url"], content=b"zip")
     assert expired.status_code == 403
     assert "Request has expired" in expired.text
     assert expired.headers["content-type"].startswith("application/xml")
 
 
 async def test_an_upload_must_match_its_content_length(mock_client: httpx.AsyncClient) -> None:
+    # in process only: over TCP the client itself refuses to send a short body
     urls = await _presigned(mock_client, "x.zip")
     short = await mock_client.put(
         urls["presigned_url"], content=b"abc", headers={"content-length": "10"}
@@ -103,7 +104,7 @@ async def test_an_upload_must_match_its_content_length(mock_client: httpx.AsyncC
     assert as_get.status_code == 403  # the upload URL signs a PUT, not a GET
 
 
-async def test_path_traversal_in_storage_keys_is_refused(mock_client: httpx.AsyncClient) -> None:
-    response = await mock_client.get("/storage/uploads/%2e%2e/%2e%2e/etc/passwd?Signature=x")
+async def test_path_traversal_in_storage_keys_is_refused(any_client: httpx.AsyncClient) -> None:
+    response = await any_client.get("/storage/uploads/%2e%2e/%2e%2e/etc/passwd?Signature=x")
     assert response.status_code in (400, 403, 404)
     assert "<Error>" in response.text

@@ -19,11 +19,11 @@ MODELS = [
 
 @pytest.mark.parametrize(("model", "submit_key", "record_key"), MODELS)
 async def test_submit_answers_like_the_docs_and_details_finds_the_job(
-    mock_client: httpx.AsyncClient, model: str, submit_key: str, record_key: str
+    any_client: httpx.AsyncClient, model: str, submit_key: str, record_key: str
 ) -> None:
     body = doc_submit_body(model)
     submitted = conforms(
-        "finetune_submit", await mock_client.post("/finetune/request/submit", json=body)
+        "finetune_submit", await any_client.post("/finetune/request/submit", json=body)
     )
     assert submitted["status"] == "REQUESTED"
     assert submitted["name"] == body["name"]
@@ -31,7 +31,7 @@ async def test_submit_answers_like_the_docs_and_details_finds_the_job(
     other_key = {"finetune_id", "request_id"} - {submit_key}
     assert not other_key & set(submitted)
 
-    response = await mock_client.request(
+    response = await any_client.request(
         "GET", "/finetune/request/details", json={"request_id": job_id}
     )
     details = conforms("finetune_details", response)["finetune"]
@@ -45,15 +45,15 @@ async def test_submit_answers_like_the_docs_and_details_finds_the_job(
 
 
 async def test_list_shows_every_job_newest_first_with_defaults_applied(
-    mock_client: httpx.AsyncClient,
+    any_client: httpx.AsyncClient,
 ) -> None:
     ids = []
     for model in ("FLUX", "FLUX_PRO", "QWEN"):
         answer = (
-            await mock_client.post("/finetune/request/submit", json=doc_submit_body(model))
+            await any_client.post("/finetune/request/submit", json=doc_submit_body(model))
         ).json()
         ids.append(answer.get("finetune_id") or answer.get("request_id"))
-    listing = conforms("finetune_list", await mock_client.get("/finetune/request/list"))
+    listing = conforms("finetune_list", await any_client.get("/finetune/request/list"))
     assert [item["finetune_id"] for item in listing] == ids[::-1]
     pro = next(item for item in listing if item["base_model"] == "FLUX_PRO")
     # the docs' Flux Pro example sets every advanced parameter; defaults fill the rest
@@ -61,12 +61,12 @@ async def test_list_shows_every_job_newest_first_with_defaults_applied(
     assert pro["advance_parameters"]["finetune_type"] == "FULL"
 
 
-async def test_flux_pro_defaults_come_from_the_docs(mock_client: httpx.AsyncClient) -> None:
+async def test_flux_pro_defaults_come_from_the_docs(any_client: httpx.AsyncClient) -> None:
     body = doc_submit_body("FLUX_PRO")
     body.pop("advance_parameters")
     body.pop("trigger_word")
-    await mock_client.post("/finetune/request/submit", json=body)
-    (item,) = (await mock_client.get("/finetune/request/list")).json()
+    await any_client.post("/finetune/request/submit", json=body)
+    (item,) = (await any_client.get("/finetune/request/list")).json()
     assert item["advance_parameters"] == {
         "iterations": 300,
         "priority": "QUALITY",
@@ -77,36 +77,36 @@ async def test_flux_pro_defaults_come_from_the_docs(mock_client: httpx.AsyncClie
     }
 
 
-async def test_learning_rate_default_follows_finetune_type(mock_client: httpx.AsyncClient) -> None:
+async def test_learning_rate_default_follows_finetune_type(any_client: httpx.AsyncClient) -> None:
     body = doc_submit_body("FLUX_PRO")
     body["advance_parameters"] = {"finetune_type": "LORA"}
-    await mock_client.post("/finetune/request/submit", json=body)
-    (item,) = (await mock_client.get("/finetune/request/list")).json()
+    await any_client.post("/finetune/request/submit", json=body)
+    (item,) = (await any_client.get("/finetune/request/list")).json()
     assert item["advance_parameters"]["learning_rate"] == 0.0001
 
 
 @pytest.mark.parametrize("media", ["multipart", "urlencoded"])
-async def test_access_update_flips_public_model(mock_client: httpx.AsyncClient, media: str) -> None:
+async def test_access_update_flips_public_model(any_client: httpx.AsyncClient, media: str) -> None:
     answer = (
-        await mock_client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
+        await any_client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
     ).json()
     job_id = answer["finetune_id"]
     form = {"request_id": job_id, "segmind_public": "True"}
     if media == "multipart":
-        response = await mock_client.put(
+        response = await any_client.put(
             "/finetune/request/access-update", files={k: (None, v) for k, v in form.items()}
         )
     else:
-        response = await mock_client.put("/finetune/request/access-update", data=form)
+        response = await any_client.put("/finetune/request/access-update", data=form)
     assert conforms("finetune_access_update", response)["segmind_public"] is True
     details = (
-        await mock_client.request("GET", "/finetune/request/details", json={"request_id": job_id})
+        await any_client.request("GET", "/finetune/request/details", json={"request_id": job_id})
     ).json()
     assert details["finetune"]["public_model"] is True
-    (item,) = (await mock_client.get("/finetune/request/list")).json()
+    (item,) = (await any_client.get("/finetune/request/list")).json()
     assert item["segmind_public_model"] is True
-    await mock_client.put(
+    await any_client.put(
         "/finetune/request/access-update", data={"request_id": job_id, "segmind_public": "False"}
     )
-    (item,) = (await mock_client.get("/finetune/request/list")).json()
+    (item,) = (await any_client.get("/finetune/request/list")).json()
     assert item["segmind_public_model"] is False
