@@ -35,13 +35,13 @@ def _download_ttl(spec: SpecBundle) -> int:
 
 def build_services(rt: Runtime) -> dict[str, Any]:
     """Every domain service, built once per app."""
-    services: dict[str, Any] = dict(finetune_routes.services(rt))
-    services["storage"] = StorageService(
+    storage = StorageService(
         rt,
         storage_root(rt.config.state, rt.config.storage_dir),
         upload_ttl=rt.config.upload_url_ttl,
         download_ttl=_download_ttl(rt.spec),
     )
+    services: dict[str, Any] = {"storage": storage, **finetune_routes.services(rt, storage)}
     services["jobs"] = {"finetune": services["finetune"]}
     return services
 
@@ -65,7 +65,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         Middleware(ApiKeyAuth, needs_key=needs_key, accepted=frozenset(config.api_keys)),
     ]
     routes = [
-        Route("/storage/{key:path}", storage_endpoint, methods=["GET", "HEAD", "PUT"]),
+        Route("/storage/{key:path}", storage_endpoint, methods=_ALL_METHODS),
         Route("/{path:path}", dispatcher.handle, methods=_ALL_METHODS),
     ]
     app = Starlette(routes=routes, middleware=middleware)

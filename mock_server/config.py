@@ -35,6 +35,7 @@ class Config:
     upload_url_ttl: int = 3600  # seconds a presigned upload URL stays valid
     storage_dir: Path | None = None  # None: beside the --state file, or a temp dir
     journal_size: int = 1000  # request-journal entries kept
+    datasets: Literal["fetch", "skip"] = "fetch"  # skip: accept any dataset URL unread
     # Accepted API keys; empty = any non-empty key is a tenant of its own.
     api_keys: tuple[str, ...] = ()
     key_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -78,6 +79,8 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
         out[key] = value
     if out.get("timing", "fast") not in ("instant", "fast", "realistic"):
         raise ConfigError(f"timing must be instant, fast or realistic, not {out['timing']!r}")
+    if out.get("datasets", "fetch") not in ("fetch", "skip"):
+        raise ConfigError(f"datasets must be fetch or skip, not {out['datasets']!r}")
     if out.get("clock", "real") not in ("real", "virtual"):
         raise ConfigError(f"clock must be real or virtual, not {out['clock']!r}")
     return out

@@ -1,1 +1,5 @@
-pytest_plugins = ["tests.fixtures.spec", "tests.fixtures.server"]
+pytest_plugins = [
+    "tests.fixtures.offline",
+    "tests.fixtures.spec",
+    "tests.fixtures.server",
+]

@@ -25,7 +25,8 @@ def banner(config: Config, apis: list[str]) -> str:
             f"[bold]tunemock[/bold] listening on [cyan]{base}[/cyan]",
             f"  APIs     {', '.join(apis)}",
             f"  timing   {config.timing} · clock {config.clock} · "
-            f"state {config.state or 'in memory'} · workers {config.workers}",
+            f"state {config.state or 'in memory'} · workers {config.workers} · "
+            f"datasets {config.datasets}",
             f"  keys     x-api-key: {keys} (each key is a tenant)",
             f"  admin    {base}/_mock/health · /_mock/clock · /_mock/jobs · /_mock/requests",
             f"  SDK      SegmindClient(api_key='any-key', base_url='{base}/v1'); "
@@ -64,6 +65,13 @@ def banner(config: Config, apis: list[str]) -> str:
     help="YAML config file (keys, timing, limits).",
 )
 @click.option(
+    "--datasets",
+    type=click.Choice(["fetch", "skip"]),
+    default=None,
+    help="fetch: read and inspect every dataset ZIP at submit; skip: accept any URL "
+    "unread, for demos without network [default: fetch].",
+)
+@click.option(
     "--workers",
     type=int,
     default=None,
@@ -76,6 +84,7 @@ def serve(
     clock: str | None,
     state: Path | None,
     config_file: Path | None,
+    datasets: str | None,
     workers: int | None,
 ) -> None:
     """Start the mock (defaults: 127.0.0.1:8000, in-memory state, real clock, fast timing).
@@ -90,6 +99,7 @@ def serve(
             timing=timing,
             clock=clock,
             state=state,
+            datasets=datasets,
             workers=workers,
         )
         if config.workers > 1 and config.state is None:

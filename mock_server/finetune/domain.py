@@ -11,17 +11,26 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from mock_server.clock import iso, parse_iso
+from mock_server.datasets import DatasetRules
 from mock_server.errors import NotFound
-from mock_server.lifecycle import Lifecycle, Transition, current, force, plan, serial
+from mock_server.lifecycle import Lifecycle, Transition, current, force, plan, plan_failure, serial
 from mock_server.lifecycle.machine import history
 from mock_server.runtime import Runtime
 from mock_server.spec.defaults import apply_defaults, branch_for
 from mock_server.store import Record
 
 KIND = "finetune"
+
+
+class DatasetCheck(Protocol):
+    """Reads and inspects a dataset URL; None when usable, else why the job must fail."""
+
+    def check(self, url: str, rules: DatasetRules, tenant: str, base_url: str) -> str | None: ...
+
+
 FAMILY = "segmind-finetune"
 
 
@@ -72,29 +81,44 @@ def _source_of(data_source_path: str) -> str:
 class FinetuneService:
     """The rules of the fine-tune API over the store, per tenant."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, intake: DatasetCheck) -> None:
         self._rt = rt
+        self._intake = intake
         self.lifecycle: Lifecycle = rt.lifecycles["finetune"]
         op = rt.spec.operation("finetune_submit")
         self._doc = rt.spec.documents[op.family]
         self._submit_schema = op.raw["requestBody"]["content"]["application/json"]["schema"]
 
-    def submit(self, tenant: str, body: Mapping[str, Any]) -> FinetuneJob:
-        """Accept a validated submit body: apply the model's defaults, plan the lifecycle."""
+    def dataset_rules(self, branch: Mapping[str, Any]) -> DatasetRules:
+        """What this model's dataset must be, from its data_source_path in the spec."""
+        prop = branch["properties"]["data_source_path"]
+        dataset = self._doc.resolve(prop["$ref"]) if "$ref" in prop else prop
+        return DatasetRules.from_spec(dataset.get("x-dataset", {}), prop)
+
+    def submit(self, tenant: str, body: Mapping[str, Any], base_url: str) -> FinetuneJob:
+        """Accept a validated submit body: apply the model's defaults, check the dataset,
+        plan the lifecycle (a refused dataset fails the job when it leaves REQUESTED)."""
         request = apply_defaults(self._doc, self._submit_schema, body)
         branch = branch_for(self._doc, self._submit_schema, body)
+        url = str(request["data_source_path"])
+        problem = self._intake.check(url, self.dataset_rules(branch), tenant, base_url)
         now = self._rt.clock.now()
         durations = self._rt.timing.for_lifecycle(self.lifecycle.name)
-        job_id = str(uuid.uuid4())
+        planned = (
+            plan(self.lifecycle, now, durations)
+            if problem is None
+            else plan_failure(self.lifecycle, now, durations, problem)
+        )
         doc = {
             "request": request,
             "id_keys": dict(branch["x-id-keys"]),
-            "source": _source_of(str(request.get("data_source_path", ""))),
+            "source": _source_of(url),
             "public": bool(request.get("segmind_public", False)),
             "created_at": iso(now),
-            "transitions": serial.dump(plan(self.lifecycle, now, durations)),
+            "transitions": serial.dump(planned),
         }
-        return FinetuneJob.from_record(self._rt.store.insert(KIND, tenant, job_id, doc))
+        record = self._rt.store.insert(KIND, tenant, str(uuid.uuid4()), doc)
+        return FinetuneJob.from_record(record)
 
     def get(self, tenant: str | None, job_id: str) -> FinetuneJob:
         record = self._rt.store.get(KIND, job_id, tenant)
@@ -140,3 +164,24 @@ def artifact_path_of(job: FinetuneJob) -> str:
     """Where the job's .safetensors lives on the mock's storage (path part of the URL)."""
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(job.request.get("name", "model"))).strip("-")
     return f"/storage/finetune/finetuned_models/{job.id}/{stem or 'model'}.safetensors"
+
+
+#: For models whose docs name no LoRA rank (Kontext, Qwen); Flux Pro documents 16 or 32.
+DEFAULT_LORA_RANK = 16
+
+
+def artifact_spec(job: FinetuneJob) -> tuple[int, dict[str, object]]:
+    """(LoRA rank, metadata) of the job's trained model, from what was submitted."""
+    params = job.request.get("advance_parameters") or {}
+    rank = int(params.get("lora_rank") or DEFAULT_LORA_RANK)
+    metadata: dict[str, object] = {
+        "finetune_id": job.id,
+        "name": job.request.get("name"),
+        "base_model": job.request.get("base_model"),
+        "trigger_word": job.request.get("trigger_word"),
+        "steps": params.get("steps", params.get("iterations")),
+        "learning_rate": params.get("learning_rate"),
+        "lora_rank": rank,
+        "format": "pt",
+    }
+    return rank, metadata

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import anyio.to_thread
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from mock_server.finetune.domain import FinetuneService
+from mock_server.datasets.intake import DatasetIntake
+from mock_server.finetune.domain import FinetuneService, artifact_spec
 from mock_server.finetune.render import FinetuneRenderer
 from mock_server.http.context import Handler, HandlerContext
 from mock_server.runtime import Runtime
@@ -25,7 +27,8 @@ def _renderer(ctx: HandlerContext) -> FinetuneRenderer:
 
 
 async def submit(ctx: HandlerContext) -> Response:
-    job = _svc(ctx).submit(ctx.tenant, ctx.body)
+    # reading a dataset (disk, maybe a public URL) must not stall the event loop
+    job = await anyio.to_thread.run_sync(_svc(ctx).submit, ctx.tenant, ctx.body, ctx.base_url)
     return JSONResponse(_renderer(ctx).submit_answer(job))
 
 
@@ -65,13 +68,14 @@ async def file_download(ctx: HandlerContext) -> Response:
     path = urlsplit(str(ctx.body["cloud_storage_url"])).path
     job = _svc(ctx).find_by_artifact(ctx.tenant, path)
     storage: StorageService = ctx.services["storage"]
-    meta = {"finetune_id": job.id, "base_model": str(job.request.get("base_model"))}
-    storage.ensure(path, lambda: lora_safetensors(job.id, meta))
+    # the file is made the first time it is asked for: same bytes as at TRAINING_COMPLETED
+    rank, metadata = artifact_spec(job)
+    storage.ensure(path, lambda: lora_safetensors(job.id, rank, metadata))
     return PlainTextResponse(storage.presign_download(ctx.base_url, path))
 
 
-def services(rt: Runtime) -> dict[str, object]:
-    service = FinetuneService(rt)
+def services(rt: Runtime, storage: StorageService) -> dict[str, object]:
+    service = FinetuneService(rt, DatasetIntake(storage, rt.config.datasets))
     return {
         "finetune": service,
         "finetune.render": FinetuneRenderer(

@@ -55,6 +55,12 @@ class Lifecycle:
             path.append(self.edges[path[-1]][0])
         return tuple(path)
 
+    @property
+    def failure(self) -> str:
+        """The terminal state off the happy path (FAILED, failed)."""
+        (state,) = self.terminal - set(self.happy_path())
+        return state
+
     def is_legal(self, source: str, target: str) -> bool:
         return target in self.edges.get(source, ())
 
@@ -69,6 +75,15 @@ def plan(
         moments.append(Transition(state, at))
         at = at + timedelta(seconds=float(durations.get(state, 0.0)))
     return tuple(moments)
+
+
+def plan_failure(
+    lifecycle: Lifecycle, start: datetime, durations: Mapping[str, float], detail: str
+) -> tuple[Transition, ...]:
+    """A job that fails when it leaves its first state (e.g. a dataset the trainer refuses)."""
+    first = lifecycle.initial
+    failed_at = start + timedelta(seconds=float(durations.get(first, 0.0)))
+    return (Transition(first, start), Transition(lifecycle.failure, failed_at, detail))
 
 
 def current(transitions: Sequence[Transition], now: datetime) -> Transition:

@@ -26,6 +26,13 @@ def s3_error(status: int, code: str, message: str, resource: str) -> Response:
 async def storage_endpoint(request: Request) -> Response:
     storage: StorageService = request.app.state.services["storage"]
     path = request.url.path
+    if request.method not in ("GET", "HEAD", "PUT"):
+        return s3_error(
+            405,
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+            path,
+        )
     try:
         storage.blobs.path_of(storage.key_of(path))
         storage.verify(

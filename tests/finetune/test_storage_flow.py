@@ -108,3 +108,31 @@ async def test_path_traversal_in_storage_keys_is_refused(any_client: httpx.Async
     response = await any_client.get("/storage/uploads/%2e%2e/%2e%2e/etc/passwd?Signature=x")
     assert response.status_code in (400, 403, 404)
     assert "<Error>" in response.text
+
+
+async def test_refused_uploads_store_nothing(mock_app, mock_client: httpx.AsyncClient) -> None:
+    storage = mock_app.state.services["storage"]
+    urls = await _presigned(mock_client, "x.zip")
+    path = urlsplit(urls["s3_url"]).path
+    query = dict(parse_qsl(urlsplit(urls["presigned_url"]).query))
+    tampered = f"{urls['s3_url']}?{urlencode(query | {'X-Amz-Signature': 'f' * 64})}"
+    assert (await mock_client.put(tampered, content=b"PK")).status_code == 403
+    assert (await mock_client.post(urls["presigned_url"], content=b"PK")).status_code == 405
+    await mock_client.post("/_mock/clock/advance", json={"seconds": 3601})
+    assert (await mock_client.put(urls["presigned_url"], content=b"PK")).status_code == 403
+    assert storage.file_of(path) is None
+    assert not [p for p in storage.blobs.root.rglob("*") if p.is_file()]
+
+
+async def test_uploads_over_the_cap_are_refused_before_reading(make_client) -> None:
+    async with make_client(clock="virtual", max_upload_bytes=1000) as client:
+        client.headers["x-api-key"] = "k"
+        urls = (
+            await client.request(
+                "GET", "/finetune/request/upload/pre-signed-url", json={"name": "x.zip"}
+            )
+        ).json()
+        too_big = await client.put(urls["presigned_url"], content=b"x" * 1001)
+        fits = await client.put(urls["presigned_url"], content=b"x" * 1000)
+    assert too_big.status_code == 400 and "<Code>EntityTooLarge</Code>" in too_big.text
+    assert fits.status_code == 200

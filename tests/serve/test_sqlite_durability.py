@@ -17,7 +17,9 @@ from tests.fixtures.server import KEY_A, KEY_B, free_port, start_server, stop_se
 def test_jobs_survive_kill_9_and_restart(tmp_path: Path, workers: str) -> None:
     state = tmp_path / "state.db"
     port = free_port()
-    server = start_server("--state", str(state), "--workers", workers, port=port)
+    server = start_server(
+        "--state", str(state), "--workers", workers, "--datasets", "skip", port=port
+    )
     accepted: dict[str, set[str]] = {KEY_A: set(), KEY_B: set()}
     try:
         for i in range(20):
