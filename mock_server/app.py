@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
@@ -21,11 +23,21 @@ from mock_server.spec import SpecBundle, load_specs
 from mock_server.storage.routes import storage_endpoint
 from mock_server.storage.service import StorageService, storage_root
 from mock_server.store import Store
+from mock_server.webhooks import routes as webhook_routes
+from mock_server.webhooks.deliveries import Deliveries, RetryPolicy
+from mock_server.webhooks.dispatcher import Dispatcher as WebhookDispatcher
+from mock_server.webhooks.payloads import Payloads
+from mock_server.webhooks.registry import WebhookRegistry
+from mock_server.webhooks.sender import Sender
 
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 #: Handlers of every family, by operationId (operations without one answer 501).
-HANDLERS: Mapping[str, Handler] = {**finetune_routes.HANDLERS, **admin_routes.HANDLERS}
+HANDLERS: Mapping[str, Handler] = {
+    **finetune_routes.HANDLERS,
+    **webhook_routes.HANDLERS,
+    **admin_routes.HANDLERS,
+}
 
 
 def _download_ttl(spec: SpecBundle) -> int:
@@ -43,6 +55,16 @@ def build_services(rt: Runtime) -> dict[str, Any]:
     )
     services: dict[str, Any] = {"storage": storage, **finetune_routes.services(rt, storage)}
     services["jobs"] = {"finetune": services["finetune"]}
+    config = rt.config
+    services["webhooks"] = WebhookDispatcher(
+        rt,
+        services["finetune"],
+        WebhookRegistry(rt, config.webhook_url, config.webhook_signing),
+        Deliveries(rt.store, RetryPolicy(config.webhook_max_attempts, config.webhook_retry_base)),
+        Payloads(rt.spec),
+        Sender(config.webhook_timeout, config.webhook_targets),
+        timeout=config.webhook_timeout,
+    )
     return services
 
 
@@ -68,7 +90,17 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         Route("/storage/{key:path}", storage_endpoint, methods=_ALL_METHODS),
         Route("/{path:path}", dispatcher.handle, methods=_ALL_METHODS),
     ]
-    app = Starlette(routes=routes, middleware=middleware)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        webhooks: WebhookDispatcher = services["webhooks"]
+        async with anyio.create_task_group() as background:
+            background.start_soon(webhooks.run, config.dispatch_interval)
+            yield
+            background.cancel_scope.cancel()
+        await webhooks.sender.aclose()
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.config = config
     app.state.spec = spec
     app.state.runtime = rt

@@ -36,6 +36,13 @@ class Config:
     storage_dir: Path | None = None  # None: beside the --state file, or a temp dir
     journal_size: int = 1000  # request-journal entries kept
     datasets: Literal["fetch", "skip"] = "fetch"  # skip: accept any dataset URL unread
+    webhook_url: str | None = None  # registered for every tenant at start (demos)
+    webhook_timeout: float = 5.0  # seconds per delivery attempt
+    webhook_max_attempts: int = 5
+    webhook_retry_base: float = 1.0  # seconds (mock clock) before the first retry; doubles
+    webhook_signing: bool = False  # Standard Webhooks signatures (the vendor documents none)
+    webhook_targets: Literal["any", "private", "loopback"] = "any"  # SSRF guard
+    dispatch_interval: float = 0.1  # seconds (wall) between dispatcher passes
     # Accepted API keys; empty = any non-empty key is a tenant of its own.
     api_keys: tuple[str, ...] = ()
     key_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -70,6 +77,10 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
         try:
             if kind.startswith("int"):
                 value = int(value)
+            elif kind.startswith("float"):
+                value = float(value)
+            elif kind.startswith("bool") and isinstance(value, str):
+                value = value.strip().lower() in ("1", "true", "yes", "on")
             elif "Path" in kind and value is not None:
                 value = Path(value)
             elif key == "api_keys":
@@ -81,6 +92,8 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"timing must be instant, fast or realistic, not {out['timing']!r}")
     if out.get("datasets", "fetch") not in ("fetch", "skip"):
         raise ConfigError(f"datasets must be fetch or skip, not {out['datasets']!r}")
+    if out.get("webhook_targets", "any") not in ("any", "private", "loopback"):
+        raise ConfigError("webhook_targets must be any, private or loopback")
     if out.get("clock", "real") not in ("real", "virtual"):
         raise ConfigError(f"clock must be real or virtual, not {out['clock']!r}")
     return out

@@ -46,6 +46,7 @@ class FinetuneJob:
     public: bool
     created_at: datetime
     transitions: tuple[Transition, ...]
+    base_url: str = ""  # where the client reached the mock: URLs in webhooks are built on it
 
     @classmethod
     def from_record(cls, record: Record) -> FinetuneJob:
@@ -59,6 +60,7 @@ class FinetuneJob:
             public=bool(doc["public"]),
             created_at=parse_iso(doc["created_at"]),
             transitions=serial.load(doc["transitions"]),
+            base_url=str(doc.get("base_url", "")),
         )
 
     def state_at(self, now: datetime) -> Transition:
@@ -116,6 +118,7 @@ class FinetuneService:
             "public": bool(request.get("segmind_public", False)),
             "created_at": iso(now),
             "transitions": serial.dump(planned),
+            "base_url": base_url,
         }
         record = self._rt.store.insert(KIND, tenant, str(uuid.uuid4()), doc)
         return FinetuneJob.from_record(record)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,10 @@ DATASETS = Path(make_datasets.__file__).parent
 
 
 @pytest.fixture
-async def fetching_client(make_client: Any) -> httpx.AsyncClient:
+async def fetching_client(make_client: Any) -> AsyncIterator[httpx.AsyncClient]:
     """An in-process mock that reads every dataset (the default `--datasets fetch`)."""
-    client = make_client(clock="virtual")
-    client.headers["x-api-key"] = "tenant-datasets"
-    return client
+    async with make_client(key="tenant-datasets", clock="virtual") as client:
+        yield client
 
 
 async def upload(client: httpx.AsyncClient, data: bytes, name: str = "d.zip") -> str:
@@ -48,16 +47,16 @@ async def submit_and_settle(client: httpx.AsyncClient, model: str, url: str) -> 
 
 
 async def test_real_images_train_into_a_real_safetensors(fetching_client, tmp_path) -> None:
-    async with fetching_client as client:
-        url = await upload(client, (DATASETS / "good" / "images.zip").read_bytes())
-        job = await submit_and_settle(client, "FLUX_PRO", url)
-        assert job["status"] == "AVAILABLE", job["error_message"]
-        download = await client.request(
-            "GET",
-            "/finetune/request/file/download",
-            data={"cloud_storage_url": job["cloud_storage_url"]},
-        )
-        model = await client.get(download.text)
+    client = fetching_client
+    url = await upload(client, (DATASETS / "good" / "images.zip").read_bytes())
+    job = await submit_and_settle(client, "FLUX_PRO", url)
+    assert job["status"] == "AVAILABLE", job["error_message"]
+    download = await client.request(
+        "GET",
+        "/finetune/request/file/download",
+        data={"cloud_storage_url": job["cloud_storage_url"]},
+    )
+    model = await client.get(download.text)
     assert model.status_code == 200
     path = tmp_path / "model.safetensors"
     path.write_bytes(model.content)
@@ -87,9 +86,9 @@ async def test_real_images_train_into_a_real_safetensors(fetching_client, tmp_pa
     ],
 )
 async def test_good_datasets_are_accepted(fetching_client, model: str, dataset: str) -> None:
-    async with fetching_client as client:
-        url = await upload(client, (DATASETS / "good" / dataset).read_bytes())
-        job = await submit_and_settle(client, model, url)
+    client = fetching_client
+    url = await upload(client, (DATASETS / "good" / dataset).read_bytes())
+    job = await submit_and_settle(client, model, url)
     assert (job["status"], job["error_message"]) == ("AVAILABLE", None)
 
 
@@ -111,10 +110,10 @@ async def test_hostile_datasets_fail_the_job_with_their_own_message(
     fetching_client, tmp_path, model: str, dataset: str, message: str
 ) -> None:
     before = set(Path("/tmp").glob("evil*")) | set(tmp_path.parent.glob("evil*"))
-    async with fetching_client as client:
-        folder = "bad" if (DATASETS / "bad" / dataset).exists() else "good"
-        url = await upload(client, (DATASETS / folder / dataset).read_bytes())
-        job = await submit_and_settle(client, model, url)
+    client = fetching_client
+    folder = "bad" if (DATASETS / "bad" / dataset).exists() else "good"
+    url = await upload(client, (DATASETS / folder / dataset).read_bytes())
+    job = await submit_and_settle(client, model, url)
     assert job["status"] == "FAILED"
     assert message.lower() in job["error_message"].lower(), job["error_message"]
     assert job["cloud_storage_url"] is None
@@ -125,8 +124,9 @@ async def test_hostile_datasets_fail_the_job_with_their_own_message(
 async def test_a_zip_over_100_mb_fails_a_flux_pro_job(make_client: Any, tmp_path: Path) -> None:
     big = make_datasets.large_zip(tmp_path / "big.zip", 100 * 1024 * 1024)
     # storage takes it (its cap is raised here); the Flux Pro trainer must refuse it
-    async with make_client(clock="virtual", max_upload_bytes=200 * 1024 * 1024) as client:
-        client.headers["x-api-key"] = "tenant-big"
+    async with make_client(
+        key="tenant-big", clock="virtual", max_upload_bytes=200 * 1024 * 1024
+    ) as client:
         url = await upload(client, big.read_bytes())
         job = await submit_and_settle(client, "FLUX_PRO", url)
     assert job["status"] == "FAILED"
@@ -134,20 +134,20 @@ async def test_a_zip_over_100_mb_fails_a_flux_pro_job(make_client: Any, tmp_path
 
 
 async def test_another_tenants_upload_is_like_a_missing_one(fetching_client) -> None:
-    async with fetching_client as client:
-        url = await upload(client, (DATASETS / "good" / "images.zip").read_bytes())
-        client.headers["x-api-key"] = "someone-else"
-        theirs = await submit_and_settle(client, "QWEN", url)
-        missing = await submit_and_settle(client, "QWEN", url.replace(".zip", "-gone.zip"))
+    client = fetching_client
+    url = await upload(client, (DATASETS / "good" / "images.zip").read_bytes())
+    client.headers["x-api-key"] = "someone-else"
+    theirs = await submit_and_settle(client, "QWEN", url)
+    missing = await submit_and_settle(client, "QWEN", url.replace(".zip", "-gone.zip"))
     assert theirs["status"] == missing["status"] == "FAILED"
     assert theirs["error_message"] == missing["error_message"]
 
 
 async def test_a_url_that_is_not_a_url_is_refused_at_submit(fetching_client) -> None:
-    async with fetching_client as client:
-        body = doc_submit_body("QWEN") | {"data_source_path": "any public zip url"}
-        answer = await client.post("/finetune/request/submit", json=body)
-        listing = (await client.get("/finetune/request/list")).json()
+    client = fetching_client
+    body = doc_submit_body("QWEN") | {"data_source_path": "any public zip url"}
+    answer = await client.post("/finetune/request/submit", json=body)
+    listing = (await client.get("/finetune/request/list")).json()
     assert answer.status_code == 400
     assert answer.json()["details"][0]["path"] == "data_source_path"
     assert listing == []
@@ -210,8 +210,8 @@ async def test_public_url_needs_head_get_and_content_length(
     fetching_client, public_dataset, mode: str, status: str, message: str | None
 ) -> None:
     public_dataset.mode = mode
-    async with fetching_client as client:
-        job = await submit_and_settle(client, "QWEN", public_dataset.url)
+    client = fetching_client
+    job = await submit_and_settle(client, "QWEN", public_dataset.url)
     assert job["status"] == status
     assert job["source_type"] == "PUBLIC_URL"
     if message is None:
@@ -221,6 +221,6 @@ async def test_public_url_needs_head_get_and_content_length(
 
 
 async def test_an_unreachable_public_url_fails_the_job(fetching_client) -> None:
-    async with fetching_client as client:
-        job = await submit_and_settle(client, "QWEN", "http://127.0.0.1:9/nothing.zip")
+    client = fetching_client
+    job = await submit_and_settle(client, "QWEN", "http://127.0.0.1:9/nothing.zip")
     assert job["status"] == "FAILED" and "unreachable" in job["error_message"]

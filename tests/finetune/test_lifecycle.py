@@ -94,9 +94,7 @@ def test_every_lifecycle_state_has_a_duration_in_every_profile() -> None:
 
 
 async def test_instant_timing_is_available_at_once(make_client) -> None:
-    client = make_client(clock="virtual", timing="instant", datasets="skip")
-    async with client:
-        client.headers["x-api-key"] = "k"
+    async with make_client(key="k", clock="virtual", timing="instant", datasets="skip") as client:
         answer = await client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
         assert answer.json()["status"] == "REQUESTED"  # the submit answer shows acceptance
         details = await _details(client, answer.json()["finetune_id"])

@@ -125,8 +125,7 @@ async def test_refused_uploads_store_nothing(mock_app, mock_client: httpx.AsyncC
 
 
 async def test_uploads_over_the_cap_are_refused_before_reading(make_client) -> None:
-    async with make_client(clock="virtual", max_upload_bytes=1000) as client:
-        client.headers["x-api-key"] = "k"
+    async with make_client(key="k", clock="virtual", max_upload_bytes=1000) as client:
         urls = (
             await client.request(
                 "GET", "/finetune/request/upload/pre-signed-url", json={"name": "x.zip"}

@@ -1,0 +1,145 @@
+"""The dispatcher: finds events that have happened (status is a function of the clock, so
+events are found, not pushed), enqueues them durably, and delivers what is due — off the
+request path, in a background task of the app."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from mock_server.clock import iso, parse_iso
+from mock_server.errors import NotFound
+from mock_server.finetune.domain import FinetuneService
+from mock_server.runtime import Runtime
+from mock_server.store import Record
+from mock_server.webhooks.deliveries import Deliveries
+from mock_server.webhooks.payloads import TEST_EVENT, PayloadBreaksContract, Payloads
+from mock_server.webhooks.registry import ACTIVE, WebhookRegistry
+from mock_server.webhooks.sender import Sender
+
+log = logging.getLogger("tunemock.webhooks")
+
+
+@dataclass(frozen=True)
+class TickReport:
+    enqueued: int
+    attempted: int
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        rt: Runtime,
+        finetune: FinetuneService,
+        registry: WebhookRegistry,
+        deliveries: Deliveries,
+        payloads: Payloads,
+        sender: Sender,
+        timeout: float,
+        concurrency: int = 8,
+    ) -> None:
+        self._rt = rt
+        self._finetune = finetune
+        self.registry = registry
+        self.deliveries = deliveries
+        self.payloads = payloads
+        self.sender = sender
+        self._lease = timeout + 5
+        self._limit = anyio.CapacityLimiter(concurrency)
+        self._tick_lock = anyio.Lock()
+
+    def scan(self) -> int:
+        """Enqueue a delivery for every webhook event that has happened and has none yet."""
+        now = self._rt.clock.now()
+        events = self._finetune.lifecycle.webhook_events
+        hooks: dict[str, Mapping[str, Any] | None] = {}
+        enqueued = 0
+        for job in self._finetune.list(None):
+            if job.tenant not in hooks:
+                hooks[job.tenant] = self.registry.finetune_webhook(job.tenant)
+            hook = hooks[job.tenant]
+            if hook is None:
+                continue
+            since = parse_iso(hook["since"])
+            for transition in job.history_at(now):
+                if transition.state not in events or transition.at < since:
+                    continue
+                try:
+                    payload = self.payloads.finetune_event(job, transition)
+                except PayloadBreaksContract:
+                    log.exception("not sending a payload that breaks the contract")
+                    continue
+                added = self.deliveries.enqueue(
+                    job.tenant,
+                    hook,
+                    job.id,
+                    transition.state,
+                    events.index(transition.state),
+                    payload,
+                    transition.at,
+                )
+                enqueued += added is not None
+        return enqueued
+
+    async def attempt(self, record: Record, retry: bool = True) -> Mapping[str, Any] | None:
+        claimed = self.deliveries.claim(record, self._lease)
+        if claimed is None:
+            return None
+        return await self._send(claimed.doc, retry)
+
+    async def _send(self, doc: Mapping[str, Any], retry: bool) -> Mapping[str, Any] | None:
+        async with self._limit:
+            outcome = await self.sender.post(
+                doc["url"], doc["payload"], doc.get("signing_secret"), doc["delivery_id"]
+            )
+        return self.deliveries.record_attempt(
+            doc["delivery_id"],
+            self._rt.clock.now(),
+            outcome.status,
+            outcome.latency_ms,
+            outcome.error,
+            outcome.body,
+            retry=retry,
+        )
+
+    async def tick(self) -> TickReport:
+        """One pass: find new events, deliver everything due (concurrently, bounded)."""
+        async with self._tick_lock:
+            enqueued = await anyio.to_thread.run_sync(self.scan)
+            due = self.deliveries.due(self._rt.clock.now())
+            async with anyio.create_task_group() as group:
+                for record in due:
+                    group.start_soon(self.attempt, record)
+            return TickReport(enqueued=enqueued, attempted=len(due))
+
+    async def run(self, interval: float) -> None:
+        """Tick forever (the app's lifespan cancels it); a failing tick never stops it."""
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("webhook dispatch pass failed")
+            await anyio.sleep(interval)
+
+    async def send_test(self, tenant: str, webhook_id: str) -> Mapping[str, Any]:
+        """Deliver a sample payload now (one attempt, no retries) and return the delivery."""
+        hook = self.registry.get(tenant, webhook_id)
+        if hook["status"] != ACTIVE:
+            raise NotFound(f"Webhook {webhook_id} not found")
+        now = self._rt.clock.now()
+        jobs = list(self._finetune.list(tenant))[:1]
+        payload = self.payloads.test_event(jobs, iso(now))
+        delivery_id = f"{webhook_id}:test:{uuid.uuid4().hex[:12]}"
+        # enqueued already leased to us: the background pass must not send it too
+        doc = self.deliveries.enqueue(
+            tenant, hook, None, TEST_EVENT, 0, payload, now, delivery_id, lease=self._lease
+        )
+        done = await self._send(doc, retry=False) if doc else None
+        if done is None:
+            raise NotFound(f"Webhook {webhook_id} not found")
+        return done
