@@ -18,6 +18,7 @@ from mock_server.http.context import Handler
 from mock_server.http.dispatch import Dispatcher
 from mock_server.http.middleware import ApiKeyAuth, RequestJournal
 from mock_server.http.validation import RequestValidator
+from mock_server.inference import routes as inference_routes
 from mock_server.runtime import Runtime
 from mock_server.spec import SpecBundle, load_specs
 from mock_server.storage.routes import storage_endpoint
@@ -35,6 +36,7 @@ _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 #: Handlers of every family, by operationId (operations without one answer 501).
 HANDLERS: Mapping[str, Handler] = {
     **finetune_routes.HANDLERS,
+    **inference_routes.HANDLERS,
     **webhook_routes.HANDLERS,
     **admin_routes.HANDLERS,
 }
@@ -54,7 +56,8 @@ def build_services(rt: Runtime) -> dict[str, Any]:
         download_ttl=_download_ttl(rt.spec),
     )
     services: dict[str, Any] = {"storage": storage, **finetune_routes.services(rt, storage)}
-    services["jobs"] = {"finetune": services["finetune"]}
+    services.update(inference_routes.services(rt, services["finetune"]))
+    services["jobs"] = {"finetune": services["finetune"], "inference": services["inference"]}
     config = rt.config
     services["webhooks"] = WebhookDispatcher(
         rt,
@@ -74,7 +77,12 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     spec = load_specs(config.spec_dir)
     rt = Runtime.build(config, spec, store)
     services = build_services(rt)
-    dispatcher = Dispatcher(rt, HANDLERS, services, RequestValidator(spec, config.max_json_bytes))
+    handlers = dict(HANDLERS)
+    for op in spec.operations:  # every /v1/<model> and /v2/<model> the spec lists
+        found = inference_routes.handler_for_model_path(op.method, op.path)
+        if found is not None and op.family == inference_routes.FAMILY:
+            handlers.setdefault(op.operation_id, found)
+    dispatcher = Dispatcher(rt, handlers, services, RequestValidator(spec, config.max_json_bytes))
 
     def needs_key(method: str, path: str) -> str | None:
         found = spec.match(method, path)
@@ -88,6 +96,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     ]
     routes = [
         Route("/storage/{key:path}", storage_endpoint, methods=_ALL_METHODS),
+        Route("/outputs/{name}", inference_routes.output_endpoint, methods=["GET", "HEAD"]),
         Route("/{path:path}", dispatcher.handle, methods=_ALL_METHODS),
     ]
 

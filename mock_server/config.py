@@ -43,6 +43,8 @@ class Config:
     webhook_signing: bool = False  # Standard Webhooks signatures (the vendor documents none)
     webhook_targets: Literal["any", "private", "loopback"] = "any"  # SSRF guard
     dispatch_interval: float = 0.1  # seconds (wall) between dispatcher passes
+    # prompts containing one of these fail like the vendor's content (RAI) blocks
+    blocked_words: tuple[str, ...] = ("nsfw", "rai-block")
     # Accepted API keys; empty = any non-empty key is a tenant of its own.
     api_keys: tuple[str, ...] = ()
     key_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -83,7 +85,7 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
                 value = value.strip().lower() in ("1", "true", "yes", "on")
             elif "Path" in kind and value is not None:
                 value = Path(value)
-            elif key == "api_keys":
+            elif kind.startswith("tuple"):
                 value = tuple(value.split(",")) if isinstance(value, str) else tuple(value)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"setting {key!r}: {exc}") from exc

@@ -37,6 +37,12 @@ class NotFound(DomainError):
     status = 404
 
 
+class Forbidden(DomainError):
+    """The caller may not use this resource (another tenant's private model)."""
+
+    status = 403
+
+
 class Conflict(DomainError):
     """The id exists already, or the action clashes with the current state."""
 

@@ -52,6 +52,9 @@ class Dispatcher:
                     f"Method {method} not allowed on {path}",
                     headers={"Allow": ", ".join(sorted(allowed))},
                 )
+            parts = path.strip("/").split("/")
+            if len(parts) == 2 and parts[0] in ("v1", "v2"):  # the docs' "Model ... not found"
+                return error_response(family, 404, f"Model {parts[1]} not found")
             return error_response(family, 404, f"No such endpoint: {method} {path}")
         op, params = found
         handler = self.handlers.get(op.operation_id)

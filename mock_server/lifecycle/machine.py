@@ -78,12 +78,19 @@ def plan(
 
 
 def plan_failure(
-    lifecycle: Lifecycle, start: datetime, durations: Mapping[str, float], detail: str
+    lifecycle: Lifecycle,
+    start: datetime,
+    durations: Mapping[str, float],
+    detail: str,
+    after: str | None = None,
 ) -> tuple[Transition, ...]:
-    """A job that fails when it leaves its first state (e.g. a dataset the trainer refuses)."""
-    first = lifecycle.initial
-    failed_at = start + timedelta(seconds=float(durations.get(first, 0.0)))
-    return (Transition(first, start), Transition(lifecycle.failure, failed_at, detail))
+    """A job that follows its happy path up to `after` (default: its first state) and
+    fails when it would leave it (a refused dataset, a blocked prompt)."""
+    after = after or lifecycle.initial
+    path = lifecycle.happy_path()
+    kept = plan(lifecycle, start, durations)[: path.index(after) + 1]
+    failed_at = kept[-1].at + timedelta(seconds=float(durations.get(after, 0.0)))
+    return (*kept, Transition(lifecycle.failure, failed_at, detail))
 
 
 def current(transitions: Sequence[Transition], now: datetime) -> Transition:

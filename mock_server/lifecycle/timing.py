@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 import yaml
 
@@ -15,6 +16,7 @@ from mock_server.errors import ConfigError
 class TimingProfile:
     name: str
     durations: Mapping[str, Mapping[str, float]]  # lifecycle name -> state -> seconds
+    scaling: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def for_lifecycle(self, lifecycle: str) -> Mapping[str, float]:
         return self.durations.get(lifecycle, {})
@@ -24,9 +26,10 @@ def load_timing(name: str) -> TimingProfile:
     """The named profile from the shipped `timing.yaml` (instant, fast, realistic)."""
     text = resources.files("mock_server.lifecycle").joinpath("timing.yaml").read_text("utf-8")
     profiles = yaml.safe_load(text)
+    scaling = profiles.pop("scaling", {})
     if name not in profiles:
         raise ConfigError(f"unknown timing profile {name!r}; known: {', '.join(profiles)}")
     table = {
         life: {s: float(v) for s, v in states.items()} for life, states in profiles[name].items()
     }
-    return TimingProfile(name=name, durations=table)
+    return TimingProfile(name=name, durations=table, scaling=scaling)

@@ -1,0 +1,159 @@
+"""Inference requests on fine-tuned models: the model check, content blocks, the v2 queue
+(status from planned transitions and the clock), retention. No HTTP here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from mock_server.clock import iso, parse_iso
+from mock_server.errors import Forbidden, InvalidInput, NotFound
+from mock_server.finetune.domain import FinetuneService
+from mock_server.lifecycle import Lifecycle, Transition, current, force, plan, plan_failure, serial
+from mock_server.lifecycle.machine import history
+from mock_server.runtime import Runtime
+from mock_server.spec import Operation
+from mock_server.spec.defaults import apply_defaults
+
+KIND = "inference"
+
+
+class ContentBlocked(InvalidInput):
+    """The prompt trips the content rule (seed 003: blocks surface as FAILED)."""
+
+
+@dataclass(frozen=True)
+class InferenceJob:
+    id: str
+    tenant: str
+    params: Mapping[str, Any] = field(repr=False)
+    created_at: datetime
+    transitions: tuple[Transition, ...]
+
+    @classmethod
+    def from_doc(cls, job_id: str, tenant: str, doc: Mapping[str, Any]) -> InferenceJob:
+        return cls(job_id, tenant, doc["params"], parse_iso(doc["created_at"]),
+                   serial.load(doc["transitions"]))  # fmt: skip
+
+    def state_at(self, now: datetime) -> Transition:
+        return current(self.transitions, now)
+
+    def processing_seconds(self) -> float:
+        """Server compute time: from entering PROCESSING to the end."""
+        moments = [t.at for t in self.transitions]
+        return max(0.0, (moments[-1] - moments[min(1, len(moments) - 1)]).total_seconds())
+
+
+class InferenceService:
+    def __init__(self, rt: Runtime, finetune: FinetuneService, blocked_words: Sequence[str]):
+        self._rt = rt
+        self._finetune = finetune
+        self._blocked = tuple(w.lower() for w in blocked_words if w)
+        self.lifecycle: Lifecycle = rt.lifecycles["inference"]
+        result = rt.spec.operation("inference_v2_result").raw
+        self.retention = timedelta(seconds=float(result["x-retention-seconds"]))
+        self._scaling = rt.timing.scaling.get("inference", {})
+
+    # --- rules shared by v1 and v2 -----------------------------------------------------------
+
+    def check_model(self, tenant: str, finetune_id: str) -> None:
+        """The fine-tuned model must exist, be the caller's or public, and be deployed."""
+        try:
+            job = self._finetune.get(None, finetune_id)
+        except NotFound:
+            raise NotFound(f"Model {finetune_id} not found") from None
+        if job.tenant != tenant and not job.public:
+            raise Forbidden(f"Model {finetune_id} is private to another account")
+        now = self._rt.clock.now()
+        deployed = self._finetune.lifecycle.milestones["deployed"]
+        if not job.reached(deployed, now):
+            raise InvalidInput(
+                f"Model {finetune_id} is not available yet: its status is {job.state_at(now).state}"
+            )
+
+    def blocked(self, prompt: str) -> str | None:
+        lowered = prompt.lower()
+        hit = next((w for w in self._blocked if w in lowered), None)
+        if hit is None:
+            return None
+        return f"Content blocked by the safety filter (RAI): the prompt contains {hit!r}"
+
+    def prepare(self, tenant: str, body: Mapping[str, Any], op: Operation) -> dict[str, Any]:
+        """The body with the model's documented defaults, once its model is usable."""
+        schema = op.raw["requestBody"]["content"]["application/json"]["schema"]
+        params = dict(apply_defaults(self._rt.spec.documents[op.family], schema, body))
+        self.check_model(tenant, str(params["finetune_id"]))
+        return params
+
+    def processing_time(self, params: Mapping[str, Any]) -> float:
+        """PROCESSING seconds for these parameters under the timing profile."""
+        base = self._rt.timing.for_lifecycle(self.lifecycle.name).get("PROCESSING", 0.0)
+        steps = float(params.get("steps", self._scaling.get("reference_steps", 25)))
+        factor = float(self._scaling.get("hardware", {}).get(params.get("hardware"), 1.0))
+        return base * steps / float(self._scaling.get("reference_steps", 25)) * factor
+
+    # --- v1 ------------------------------------------------------------------------------
+
+    def run_sync(
+        self, tenant: str, body: Mapping[str, Any], op: Operation
+    ) -> tuple[dict[str, Any], float]:
+        """(params, simulated seconds) for a v1 call; ContentBlocked for a blocked prompt."""
+        params = self.prepare(tenant, body, op)
+        problem = self.blocked(str(params.get("prompt", "")))
+        if problem:
+            raise ContentBlocked(problem)
+        return params, self.processing_time(params)
+
+    # --- v2 ------------------------------------------------------------------------------
+
+    def submit(self, tenant: str, body: Mapping[str, Any], op: Operation) -> InferenceJob:
+        params = self.prepare(tenant, body, op)
+        now = self._rt.clock.now()
+        durations = {**self._rt.timing.for_lifecycle(self.lifecycle.name),
+                     "PROCESSING": self.processing_time(params)}  # fmt: skip
+        problem = self.blocked(str(params.get("prompt", "")))
+        planned = (
+            plan(self.lifecycle, now, durations)
+            if problem is None
+            else plan_failure(self.lifecycle, now, durations, problem, after="PROCESSING")
+        )
+        doc = {"params": params, "created_at": iso(now), "transitions": serial.dump(planned)}
+        job_id = str(uuid.uuid4())
+        record = self._rt.store.insert(KIND, tenant, job_id, doc)
+        return InferenceJob.from_doc(record.id, record.tenant, record.doc)
+
+    def expired(self, job: InferenceJob, now: datetime) -> bool:
+        state = job.state_at(now)
+        return state.state in self.lifecycle.terminal and now > state.at + self.retention
+
+    def get(self, tenant: str | None, job_id: str) -> InferenceJob:
+        """A live request (unknown, another tenant's and expired all answer the same)."""
+        record = self._rt.store.get(KIND, job_id, tenant)
+        job = InferenceJob.from_doc(record.id, record.tenant, record.doc) if record else None
+        if job is None or (tenant is not None and self.expired(job, self._rt.clock.now())):
+            raise NotFound(f"Request {job_id} not found (unknown, or its result expired)")
+        return job
+
+    def list(self, tenant: str | None) -> Sequence[InferenceJob]:
+        return [InferenceJob.from_doc(r.id, r.tenant, r.doc)
+                for r in self._rt.store.list(KIND, tenant)]  # fmt: skip
+
+    def force_status(
+        self, job_id: str, state: str | None = None, detail: str | None = None
+    ) -> InferenceJob:
+        now = self._rt.clock.now()
+
+        def change(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+            moved = force(self.lifecycle, serial.load(doc["transitions"]), now, state, detail)
+            return {**doc, "transitions": serial.dump(moved)}
+
+        record = self._rt.store.update(KIND, job_id, None, change)
+        if record is None:
+            raise NotFound(f"Request {job_id} not found")
+        return InferenceJob.from_doc(record.id, record.tenant, record.doc)
+
+    def history_at(self, job: InferenceJob, now: datetime) -> tuple[Transition, ...]:
+        return history(job.transitions, now)
