@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from mock_server.admin import routes as admin_routes
 from mock_server.config import Config
+from mock_server.credits import Credits
 from mock_server.finetune import routes as finetune_routes
 from mock_server.http.context import Handler
 from mock_server.http.dispatch import Dispatcher
@@ -24,6 +25,7 @@ from mock_server.spec import SpecBundle, load_specs
 from mock_server.storage.routes import storage_endpoint
 from mock_server.storage.service import StorageService, storage_root
 from mock_server.store import Store
+from mock_server.trainer import routes as trainer_routes
 from mock_server.webhooks import routes as webhook_routes
 from mock_server.webhooks.deliveries import Deliveries, RetryPolicy
 from mock_server.webhooks.dispatcher import Dispatcher as WebhookDispatcher
@@ -37,6 +39,7 @@ _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 HANDLERS: Mapping[str, Handler] = {
     **finetune_routes.HANDLERS,
     **inference_routes.HANDLERS,
+    **trainer_routes.HANDLERS,
     **webhook_routes.HANDLERS,
     **admin_routes.HANDLERS,
 }
@@ -55,10 +58,19 @@ def build_services(rt: Runtime) -> dict[str, Any]:
         upload_ttl=rt.config.upload_url_ttl,
         download_ttl=_download_ttl(rt.spec),
     )
-    services: dict[str, Any] = {"storage": storage, **finetune_routes.services(rt, storage)}
-    services.update(inference_routes.services(rt, services["finetune"]))
-    services["jobs"] = {"finetune": services["finetune"], "inference": services["inference"]}
     config = rt.config
+    services: dict[str, Any] = {
+        "storage": storage,
+        "credits": Credits(rt.store, config.default_credits, config.key_settings, config.costs),
+        **finetune_routes.services(rt, storage),
+    }
+    services.update(inference_routes.services(rt, services["finetune"]))
+    services.update(trainer_routes.services(rt, services["credits"]))
+    services["jobs"] = {
+        "finetune": services["finetune"],
+        "inference": services["inference"],
+        "lora-trainer": services["trainer"],
+    }
     services["webhooks"] = WebhookDispatcher(
         rt,
         services["finetune"],
@@ -67,6 +79,7 @@ def build_services(rt: Runtime) -> dict[str, Any]:
         Payloads(rt.spec),
         Sender(config.webhook_timeout, config.webhook_targets),
         timeout=config.webhook_timeout,
+        trainer=services["trainer"],
     )
     return services
 
@@ -97,6 +110,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     routes = [
         Route("/storage/{key:path}", storage_endpoint, methods=_ALL_METHODS),
         Route("/outputs/{name}", inference_routes.output_endpoint, methods=["GET", "HEAD"]),
+        Route("/lora-trainer/files/{job_id}/{name}", trainer_routes.sample_file, methods=["GET"]),
         Route("/{path:path}", dispatcher.handle, methods=_ALL_METHODS),
     ]
 

@@ -45,6 +45,11 @@ class Config:
     dispatch_interval: float = 0.1  # seconds (wall) between dispatcher passes
     # prompts containing one of these fail like the vendor's content (RAI) blocks
     blocked_words: tuple[str, ...] = ("nsfw", "rai-block")
+    default_credits: float | None = None  # None: unlimited, unless a key's settings say
+    # what each paid operation costs (issue 11 refines this per model and steps)
+    costs: Mapping[str, float] = field(
+        default_factory=lambda: {"finetune": 10.0, "lora-trainer": 10.0, "inference": 1.0}
+    )
     # Accepted API keys; empty = any non-empty key is a tenant of its own.
     api_keys: tuple[str, ...] = ()
     key_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -79,7 +84,7 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
         try:
             if kind.startswith("int"):
                 value = int(value)
-            elif kind.startswith("float"):
+            elif kind.startswith("float") and value is not None:
                 value = float(value)
             elif kind.startswith("bool") and isinstance(value, str):
                 value = value.strip().lower() in ("1", "true", "yes", "on")
@@ -124,7 +129,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {
         name: env[ENV_PREFIX + name.upper()]
         for name in _FIELD_TYPES
-        if ENV_PREFIX + name.upper() in env and name != "key_settings"
+        if ENV_PREFIX + name.upper() in env and name not in ("key_settings", "costs")
     }
 
 

@@ -43,6 +43,12 @@ class Forbidden(DomainError):
     status = 403
 
 
+class InsufficientCredits(DomainError):
+    """The key's credits do not cover the operation (Segmind: 406; seed 004: 402)."""
+
+    status = 406
+
+
 class Conflict(DomainError):
     """The id exists already, or the action clashes with the current state."""
 

@@ -80,7 +80,20 @@ async def requests(ctx: HandlerContext) -> Response:
     return JSONResponse(list(ctx.runtime.store.journal(limit)))
 
 
+async def credits_get(ctx: HandlerContext) -> Response:
+    key = ctx.valid.path_params["api_key"]
+    return JSONResponse({"api_key": key, "credits": ctx.services["credits"].balance(key)})
+
+
+async def credits_set(ctx: HandlerContext) -> Response:
+    key = ctx.valid.path_params["api_key"]
+    balance = ctx.services["credits"].set(key, ctx.body["credits"])
+    return JSONResponse({"api_key": key, "credits": balance})
+
+
 HANDLERS: dict[str, Handler] = {
+    "admin_credits_get": credits_get,
+    "admin_credits_set": credits_set,
     "admin_health": health,
     "admin_reset": reset,
     "admin_clock": clock,

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from mock_server.errors import DomainError
 from mock_server.http.context import Handler, HandlerContext
-from mock_server.http.render import error_response
+from mock_server.http.render import domain_error_response, error_response, rejected_response
 from mock_server.http.validation import RequestRejected, RequestValidator
 from mock_server.runtime import Runtime
 from mock_server.spec import SpecBundle
@@ -71,8 +71,8 @@ class Dispatcher:
             )
             return await handler(ctx)
         except RequestRejected as exc:
-            return error_response(op.family, exc.status, exc.message, exc.details)
+            return rejected_response(op.family, exc.status, exc.message, exc.details)
         except DomainError as exc:
-            return error_response(op.family, exc.status, exc.message)
+            return domain_error_response(op.family, exc)
         finally:
             await request.close()  # closes an uploaded form's temp files

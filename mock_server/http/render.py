@@ -7,6 +7,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from mock_server.errors import DomainError, InsufficientCredits
+
 #: Families whose errors are FastAPI-style `{"detail": ...}` (seed 004); all others are Segmind's.
 FASTAPI_STYLE_FAMILIES = frozenset({"lora-trainer"})
 
@@ -26,3 +28,34 @@ def error_response(
         if details:
             body["details"] = list(details)
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+#: Where a family answers a domain error with another status than the error's own.
+_FAMILY_STATUS: dict[tuple[type[DomainError], str], int] = {
+    # seed 004 documents "402 Insufficient Credit"; Segmind documents 406
+    (InsufficientCredits, "lora-trainer"): 402,
+}
+
+
+def domain_error_response(family: str | None, exc: DomainError) -> JSONResponse:
+    status = _FAMILY_STATUS.get((type(exc), family or ""), exc.status)
+    return error_response(family, status, exc.message)
+
+
+def rejected_response(
+    family: str | None, status: int, message: str, details: Sequence[dict[str, Any]]
+) -> JSONResponse:
+    """A request the validator refused. FastAPI-style families answer schema failures as
+    422 with FastAPI's `detail` list (loc, msg, type); Segmind answers 400 with `details`."""
+    if family in FASTAPI_STYLE_FAMILIES and details and status == 400:
+        items = [
+            {
+                "loc": ["body", *[p for p in str(d.get("path", "")).split(".") if p]],
+                "msg": d.get("message", message),
+                "type": d.get("rule", "value_error"),
+                "pointer": d.get("pointer"),
+            }
+            for d in details
+        ]
+        return JSONResponse({"detail": items}, status_code=422)
+    return error_response(family, status, message, details)

@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
+from starlette.types import Message
 
 from mock_server.http.request_schemas import (
     FORM_MEDIA_TYPES,
@@ -27,7 +28,7 @@ from mock_server.http.request_schemas import (
     compile_operation,
     is_json,
 )
-from mock_server.spec import Operation, SpecBundle
+from mock_server.spec import Operation, SpecBundle, SpecDocument
 
 __all__ = ["RequestRejected", "RequestValidator", "ValidRequest"]
 
@@ -103,8 +104,7 @@ def _too_large(cap: int) -> RequestRejected:
     return RequestRejected(413, f"Request body too large: the limit is {cap} bytes")
 
 
-async def read_body(request: Request, cap: int) -> bytes:
-    """The whole body, refused with 413 once it passes `cap` (at most one chunk over it is held)."""
+def _check_declared_length(request: Request, cap: int) -> None:
     declared = request.headers.get("content-length")
     if declared is not None:
         if not _DIGITS.fullmatch(declared.strip()):
@@ -112,6 +112,11 @@ async def read_body(request: Request, cap: int) -> bytes:
         digits = declared.strip().lstrip("0")
         if len(digits) > 18 or int(digits or "0") > cap:  # int() refuses thousands of digits
             raise _too_large(cap)
+
+
+async def read_body(request: Request, cap: int) -> bytes:
+    """The whole body, refused with 413 once it passes `cap` (at most one chunk over it is held)."""
+    _check_declared_length(request, cap)
     chunks: list[bytes] = []
     size = 0
     async with aclosing(request.stream()) as stream:
@@ -167,6 +172,73 @@ def _operation_key(operation: Operation) -> tuple[str, str, str]:
     return operation.family, operation.method, operation.path
 
 
+@dataclass(frozen=True)
+class UploadCaps:
+    """Size limits of a multipart operation, from its 413 response in the spec
+    (`x-max-bytes` for the whole body, `x-max-file-bytes` per file)."""
+
+    total: int
+    per_file: int | None
+
+
+def _upload_caps(doc: SpecDocument, operation: Operation, default: int) -> UploadCaps:
+    too_large = operation.raw.get("responses", {}).get("413") or {}
+    if "$ref" in too_large:
+        too_large = doc.resolve(too_large["$ref"])
+    return UploadCaps(int(too_large.get("x-max-bytes", default)), too_large.get("x-max-file-bytes"))
+
+
+class _CountingReceive:
+    """The request's receive, refusing with 413 once more than `cap` body bytes arrived (a
+    multipart body is parsed as it streams, files spooled to disk, never held whole); it
+    keeps the last bytes so a missing closing delimiter can still be noticed."""
+
+    def __init__(self, request: Request, cap: int) -> None:
+        self._request = request
+        self._cap = cap
+        self.seen = 0
+        self.tail = b""
+
+    async def __call__(self) -> Message:
+        message = await self._request.receive()
+        if message["type"] == "http.request":
+            chunk = message.get("body", b"")
+            self.seen += len(chunk)
+            if self.seen > self._cap:
+                raise _too_large(self._cap)
+            self.tail = (self.tail + chunk)[-512:]
+        return message
+
+
+async def stream_multipart(request: Request, caps: UploadCaps) -> FormData:
+    """Parse a multipart body while it streams, with the total and per-file caps."""
+    _check_declared_length(request, caps.total)
+    receive = _CountingReceive(request, caps.total)
+    streaming = Request(request.scope, receive)
+    try:
+        form = await streaming.form(max_part_size=1024 * 1024)
+    except MultiPartException as exc:
+        raise RequestRejected(400, f"Malformed form body: {exc.message}") from exc
+    except HTTPException as exc:
+        raise RequestRejected(400, f"Malformed form body: {exc.detail}") from exc
+    except (FormParserError, ValueError) as exc:
+        raise RequestRejected(400, f"Malformed form body: {exc}") from exc
+    request._form = form  # closed with the request (Dispatcher closes it)
+    if receive.seen and _unclosed_multipart(request.headers.get("content-type"), receive.tail):
+        await form.close()
+        raise RequestRejected(400, "Malformed form body: the multipart body is not closed")
+    for name, value in form.multi_items():
+        size = getattr(value, "size", None)
+        if caps.per_file is not None and size is not None and size > caps.per_file:
+            await form.close()
+            raise RequestRejected(
+                413,
+                f"File {getattr(value, 'filename', name)!r} in {name} is larger than "
+                f"{caps.per_file} bytes",
+            )
+    return form
+
+
 class RequestValidator:
     """Every operation's request rules, compiled once from the specs; `validate()` applies them."""
 
@@ -182,6 +254,10 @@ class RequestValidator:
             _operation_key(op): compile_operation(bundle.documents[op.family], op)
             for op in bundle.operations
         }
+        self._caps = {
+            _operation_key(op): _upload_caps(bundle.documents[op.family], op, max_form_bytes)
+            for op in bundle.operations
+        }
 
     async def validate(
         self, request: Request, operation: Operation, path_params: Mapping[str, str]
@@ -189,7 +265,8 @@ class RequestValidator:
         """The request's checked inputs; RequestRejected (400, 413 or 415) for a client mistake."""
         plan = self._plans[_operation_key(operation)]
         query = self._parameters(plan, request, path_params)
-        media_type, body = await self._body(plan.body, request)
+        caps = self._caps[_operation_key(operation)]
+        media_type, body = await self._body(plan.body, request, caps)
         return ValidRequest(operation, dict(path_params), query, media_type, body)
 
     def _parameters(
@@ -218,10 +295,18 @@ class RequestValidator:
             raise RequestRejected(400, summary, details)
         return query
 
-    async def _body(self, plan: BodyPlan | None, request: Request) -> tuple[str | None, Any]:
+    async def _body(
+        self, plan: BodyPlan | None, request: Request, caps: UploadCaps
+    ) -> tuple[str | None, Any]:
         if plan is None:
             return None, None  # a body the operation does not declare is ignored, as servers do
         media_type = media_type_of(request.headers.get("content-type"))
+        media = plan.plan_for(media_type)
+        if media_type == "multipart/form-data" and media is not None:
+            form = await stream_multipart(request, caps)
+            if not form and plan.required:
+                raise RequestRejected(400, f"Request body is required ({plan.accepted})")
+            return media_type, await self._checked_form(form, media)
         is_form = media_type in FORM_MEDIA_TYPES
         cap = self.max_form_bytes if is_form else self.max_json_bytes
         data = await read_body(request, cap)
@@ -238,13 +323,11 @@ class RequestValidator:
             _check(media, value)
             return media_type, value
         if is_form:
-            return media_type, await self._form(request, media, data, cap)
+            form = await parse_form(request, data, cap)
+            return media_type, await self._checked_form(form, media)
         return media_type, data  # other media types reach the handler as raw bytes
 
-    async def _form(
-        self, request: Request, media: MediaPlan, data: bytes, cap: int
-    ) -> dict[str, Any]:
-        form = await parse_form(request, data, cap)
+    async def _checked_form(self, form: FormData, media: MediaPlan) -> dict[str, Any]:
         body, instance = media.form_values(form.multi_items())
         try:
             _check(media, instance)

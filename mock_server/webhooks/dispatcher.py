@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -17,12 +18,18 @@ from mock_server.errors import NotFound
 from mock_server.finetune.domain import FinetuneService
 from mock_server.runtime import Runtime
 from mock_server.store import Record
+from mock_server.trainer.domain import FAMILY as TRAINER_FAMILY
+from mock_server.trainer.domain import TrainerService
+from mock_server.trainer.render import envelope
 from mock_server.webhooks.deliveries import Deliveries
 from mock_server.webhooks.payloads import TEST_EVENT, PayloadBreaksContract, Payloads
 from mock_server.webhooks.registry import ACTIVE, WebhookRegistry
 from mock_server.webhooks.sender import Sender
 
 log = logging.getLogger("tunemock.webhooks")
+
+#: The seed-004 spec's one webhook (the per-request webhook_url callback).
+TRAINER_HOOK = "lora_trainer_finetune_finished"
 
 
 @dataclass(frozen=True)
@@ -41,10 +48,12 @@ class Dispatcher:
         payloads: Payloads,
         sender: Sender,
         timeout: float,
+        trainer: TrainerService | None = None,
         concurrency: int = 8,
     ) -> None:
         self._rt = rt
         self._finetune = finetune
+        self._trainer = trainer
         self.registry = registry
         self.deliveries = deliveries
         self.payloads = payloads
@@ -84,6 +93,31 @@ class Dispatcher:
                     transition.at,
                 )
                 enqueued += added is not None
+        return enqueued + self._scan_trainer(now)
+
+    def _scan_trainer(self, now: datetime) -> int:
+        """Seed 004: each job's own `webhook_url` hears its terminal state."""
+        if self._trainer is None:
+            return 0
+        events = self._trainer.lifecycle.webhook_events
+        enqueued = 0
+        for job in self._trainer.list(None):
+            url = job.args.get("webhook_url")
+            state = job.state_at(now)
+            if not url or state.state not in events:
+                continue
+            try:
+                payload = self.payloads.check(
+                    TRAINER_HOOK, envelope(job, self._trainer.lifecycle, now), TRAINER_FAMILY
+                )
+            except PayloadBreaksContract:
+                log.exception("not sending a payload that breaks the contract")
+                continue
+            hook = {"webhook_id": f"job:{job.id}", "webhook_url": url}
+            added = self.deliveries.enqueue(
+                job.tenant, hook, job.id, state.state, events.index(state.state), payload, state.at
+            )
+            enqueued += added is not None
         return enqueued
 
     async def attempt(self, record: Record, retry: bool = True) -> Mapping[str, Any] | None:

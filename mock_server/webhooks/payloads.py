@@ -24,17 +24,20 @@ class PayloadBreaksContract(Exception):
 
 class Payloads:
     def __init__(self, spec: SpecBundle) -> None:
-        doc = spec.documents[FAMILY]
-        self._validators: dict[str, Draft202012Validator] = {}
+        self._validators: dict[tuple[str, str], Draft202012Validator] = {}
         self._fields: dict[str, set[str]] = {}
         for hook in spec.webhooks:
+            doc = spec.documents[hook.family]
+            schema = hook.raw["post"]["requestBody"]["content"]["application/json"]["schema"]
+            self._validators[hook.family, hook.name] = schema_validator(doc, schema)
             if hook.family == FAMILY:
-                schema = hook.raw["post"]["requestBody"]["content"]["application/json"]["schema"]
-                self._validators[hook.name] = schema_validator(doc, schema)
                 self._fields[hook.name] = _fields_of(doc, schema)
 
-    def check(self, event: str, payload: Mapping[str, Any]) -> Mapping[str, Any]:
-        errors = list(self._validators[event].iter_errors(payload))
+    def check(
+        self, event: str, payload: Mapping[str, Any], family: str = FAMILY
+    ) -> Mapping[str, Any]:
+        """The payload, if it validates against the family's webhook named `event`."""
+        errors = list(self._validators[family, event].iter_errors(payload))
         if errors:
             raise PayloadBreaksContract(f"{event} payload: {errors[0].message}")
         return payload

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -156,48 +154,6 @@ async def test_a_url_that_is_not_a_url_is_refused_at_submit(fetching_client) -> 
 # --- public URLs, served by a local HTTP server on 127.0.0.1 ----------------------------------
 
 
-class DatasetServer(BaseHTTPRequestHandler):
-    payload = b""
-    mode = "good"  # good | no-length | no-head
-
-    def do_HEAD(self) -> None:
-        if self.mode == "no-head":
-            self.send_response(405)
-            self.end_headers()
-            return
-        self._headers()
-
-    def do_GET(self) -> None:
-        self._headers()
-        self.wfile.write(self.payload)
-
-    def _headers(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/zip")
-        if self.mode != "no-length":
-            self.send_header("Content-Length", str(len(self.payload)))
-        else:
-            self.close_connection = True
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:  # keep test output quiet
-        pass
-
-
-@pytest.fixture
-def public_dataset() -> Iterator[type[DatasetServer]]:
-    handler = type("Handler", (DatasetServer,), {})
-    handler.payload = (DATASETS / "good" / "images.zip").read_bytes()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    handler.url = f"http://127.0.0.1:{server.server_address[1]}/datasets/faces.zip"  # type: ignore[attr-defined]
-    yield handler
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
 @pytest.mark.parametrize(
     ("mode", "status", "message"),
     [
@@ -207,11 +163,12 @@ def public_dataset() -> Iterator[type[DatasetServer]]:
     ],
 )
 async def test_public_url_needs_head_get_and_content_length(
-    fetching_client, public_dataset, mode: str, status: str, message: str | None
+    fetching_client, static_host, mode: str, status: str, message: str | None
 ) -> None:
-    public_dataset.mode = mode
+    static_host.files["/datasets/faces.zip"] = (DATASETS / "good" / "images.zip").read_bytes()
+    static_host.mode = mode
     client = fetching_client
-    job = await submit_and_settle(client, "QWEN", public_dataset.url)
+    job = await submit_and_settle(client, "QWEN", static_host.url("/datasets/faces.zip"))
     assert job["status"] == status
     assert job["source_type"] == "PUBLIC_URL"
     if message is None:

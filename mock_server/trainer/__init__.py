@@ -1,0 +1,1 @@
+"""The second provider's multipart LoRA trainer (seed 004), served under /lora-trainer."""

@@ -1,0 +1,144 @@
+"""Training jobs of the seed-004 trainer: rules from the spec, real image checks, credits,
+the lifecycle on the clock. No HTTP types (uploads arrive as plain file objects)."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from PIL import Image
+
+from mock_server.clock import iso, parse_iso
+from mock_server.credits import Credits
+from mock_server.datasets.fetch import fetch_public
+from mock_server.datasets.inspect import DatasetProblem
+from mock_server.errors import InvalidInput, NotFound
+from mock_server.lifecycle import Lifecycle, Transition, current, force, plan, serial
+from mock_server.lifecycle.machine import history
+from mock_server.runtime import Runtime
+from mock_server.spec.defaults import apply_defaults
+from mock_server.trainer.rules import apply_rules
+
+KIND = "lora-trainer"
+FAMILY = "lora-trainer"
+
+
+@dataclass(frozen=True)
+class ImageUpload:
+    filename: str
+    file: IO[bytes]
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    id: str
+    tenant: str
+    args: Mapping[str, Any] = field(repr=False)
+    created_at: datetime
+    transitions: tuple[Transition, ...]
+    base_url: str
+
+    @classmethod
+    def from_doc(cls, job_id: str, tenant: str, doc: Mapping[str, Any]) -> TrainingJob:
+        return cls(job_id, tenant, doc["args"], parse_iso(doc["created_at"]),
+                   serial.load(doc["transitions"]), doc.get("base_url", ""))  # fmt: skip
+
+    def state_at(self, now: datetime) -> Transition:
+        return current(self.transitions, now)
+
+    def history_at(self, now: datetime) -> tuple[Transition, ...]:
+        return history(self.transitions, now)
+
+
+def _check_image(name: str, stream: IO[bytes]) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            stream.seek(0)
+            with Image.open(stream) as image:
+                image.verify()
+    except Exception as exc:  # Pillow raises many types for broken files
+        raise InvalidInput(f"{name} is not a readable image") from exc
+
+
+class TrainerService:
+    def __init__(self, rt: Runtime, credits: Credits) -> None:
+        self._rt = rt
+        self._credits = credits
+        self.lifecycle: Lifecycle = rt.lifecycles["lora-trainer"]
+        op = rt.spec.operation("lora_trainer_finetune_create")
+        self._doc = rt.spec.documents[op.family]
+        media = op.raw["requestBody"]["content"]["multipart/form-data"]
+        self._schema = self._doc.resolve(media["schema"]["$ref"])
+        too_large = op.raw["responses"]["413"]
+        self._max_file = int(too_large.get("x-max-file-bytes", 20 * 1024 * 1024))
+
+    def submit(
+        self, tenant: str, form: Mapping[str, Any], uploads: Sequence[ImageUpload], base_url: str
+    ) -> TrainingJob:
+        """Accept a validated form: defaults, the spec's rules, real images, credits."""
+        values = dict(apply_defaults(self._doc, self._schema, form))
+        values["image_files"] = list(uploads)
+        values = apply_rules(values, self._schema.get("x-rules", []))
+        files: list[ImageUpload] = values.pop("image_files", [])
+        for i, upload in enumerate(files):
+            _check_image(f"image_files[{i}] ({upload.filename})", upload.file)
+        urls = [str(u) for u in values.get("image_urls", [])] if not files else []
+        if urls and self._rt.config.datasets == "fetch":
+            self._check_urls(urls)
+        self._credits.charge(tenant, KIND)
+        job_id = uuid.uuid4().hex
+        args = {k: v for k, v in values.items() if v not in (None, "", [])}
+        args["image_count"] = len(files) or len(urls)
+        args["trigger_word"] = f"{values.get('lora_prefix')}_{job_id[:6]}"
+        now = self._rt.clock.now()
+        durations = self._rt.timing.for_lifecycle(self.lifecycle.name)
+        doc = {
+            "args": args,
+            "created_at": iso(now),
+            "transitions": serial.dump(plan(self.lifecycle, now, durations)),
+            "base_url": base_url,
+        }
+        record = self._rt.store.insert(KIND, tenant, job_id, doc)
+        return TrainingJob.from_doc(record.id, record.tenant, record.doc)
+
+    def _check_urls(self, urls: Sequence[str]) -> None:
+        with tempfile.TemporaryDirectory(prefix="tunemock-images-") as folder:
+            for i, url in enumerate(urls):
+                target = Path(folder) / f"{i}"
+                try:
+                    fetch_public(url, target, self._max_file)
+                except DatasetProblem as exc:
+                    raise InvalidInput(f"image_urls[{i}]: {exc}") from exc
+                with target.open("rb") as stream:
+                    _check_image(f"image_urls[{i}] ({url})", stream)
+
+    def get(self, tenant: str | None, job_id: str) -> TrainingJob:
+        record = self._rt.store.get(KIND, job_id, tenant)
+        if record is None:
+            raise NotFound("Not Found")  # FastAPI's words for an unknown resource
+        return TrainingJob.from_doc(record.id, record.tenant, record.doc)
+
+    def list(self, tenant: str | None) -> Sequence[TrainingJob]:
+        return [TrainingJob.from_doc(r.id, r.tenant, r.doc)
+                for r in self._rt.store.list(KIND, tenant)]  # fmt: skip
+
+    def force_status(
+        self, job_id: str, state: str | None = None, detail: str | None = None
+    ) -> TrainingJob:
+        now = self._rt.clock.now()
+
+        def change(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+            moved = force(self.lifecycle, serial.load(doc["transitions"]), now, state, detail)
+            return {**doc, "transitions": serial.dump(moved)}
+
+        record = self._rt.store.update(KIND, job_id, None, change)
+        if record is None:
+            raise NotFound("Not Found")
+        return TrainingJob.from_doc(record.id, record.tenant, record.doc)

@@ -1,0 +1,86 @@
+"""HTTP for the seed-004 trainer: the multipart create, the status envelope, sample files."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import anyio.to_thread
+from PIL import Image
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from mock_server.credits import Credits
+from mock_server.errors import NotFound
+from mock_server.http.context import Handler, HandlerContext
+from mock_server.http.render import error_response
+from mock_server.inference import images
+from mock_server.runtime import Runtime
+from mock_server.trainer.domain import FAMILY, ImageUpload, TrainerService
+from mock_server.trainer.render import envelope
+
+
+def _svc(ctx: HandlerContext) -> TrainerService:
+    service: TrainerService = ctx.services["trainer"]
+    return service
+
+
+def _uploads(form: dict[str, Any]) -> list[ImageUpload]:
+    files = form.pop("image_files", None) or []
+    files = files if isinstance(files, list) else [files]
+    return [ImageUpload(str(getattr(f, "filename", "") or "upload"), f.file) for f in files]
+
+
+async def create(ctx: HandlerContext) -> Response:
+    form = dict(ctx.body or {})
+    uploads = _uploads(form)
+    svc = _svc(ctx)
+    job = await anyio.to_thread.run_sync(svc.submit, ctx.tenant, form, uploads, ctx.base_url)
+    return JSONResponse(envelope(job, svc.lifecycle, ctx.runtime.clock.now()))
+
+
+async def status(ctx: HandlerContext) -> Response:
+    svc = _svc(ctx)
+    job = svc.get(ctx.tenant, ctx.valid.path_params["id"])
+    return JSONResponse(envelope(job, svc.lifecycle, ctx.runtime.clock.now()))
+
+
+async def sample_file(request: Request) -> Response:
+    """Sample outputs of a finished LoRA: public like a CDN URL, real JPEGs."""
+    svc: TrainerService = request.app.state.services["trainer"]
+    runtime: Runtime = request.app.state.runtime
+    name = request.path_params["name"]
+    try:
+        job = svc.get(None, request.path_params["job_id"])
+    except NotFound:
+        return error_response(FAMILY, 404, "Not Found")
+    kind, _, rest = name.partition("_")
+    done = job.state_at(runtime.clock.now()).state == svc.lifecycle.happy_path()[-1]
+    if not done or kind not in ("sample", "thumb") or not rest.removesuffix(".jpg").isdigit():
+        return error_response(FAMILY, 404, "Not Found")
+    n = int(rest.removesuffix(".jpg"))
+    trigger = job.args.get("trigger_word")
+    params = {"finetune_id": trigger, "prompt": f"{trigger}, sample {n}", "seed": n,
+              "steps": job.args.get("num_iterations"), "aspect_ratio": "1:1"}  # fmt: skip
+    data = await anyio.to_thread.run_sync(images.render, params)
+    if kind == "thumb":
+        data = await anyio.to_thread.run_sync(_thumbnail, data)
+    return Response(data, media_type="image/jpeg")
+
+
+def _thumbnail(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as image:
+        image.thumbnail((256, 256))
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def services(rt: Runtime, credits: Credits) -> dict[str, object]:
+    return {"trainer": TrainerService(rt, credits)}
+
+
+HANDLERS: dict[str, Handler] = {
+    "lora_trainer_finetune_create": create,
+    "lora_trainer_finetune_status": status,
+}
