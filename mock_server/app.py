@@ -14,6 +14,7 @@ from starlette.routing import Route
 from mock_server.admin import routes as admin_routes
 from mock_server.config import Config
 from mock_server.credits import Credits
+from mock_server.files import routes as files_routes
 from mock_server.finetune import routes as finetune_routes
 from mock_server.http.context import Handler
 from mock_server.http.dispatch import Dispatcher
@@ -40,6 +41,7 @@ HANDLERS: Mapping[str, Handler] = {
     **finetune_routes.HANDLERS,
     **inference_routes.HANDLERS,
     **trainer_routes.HANDLERS,
+    **files_routes.HANDLERS,
     **webhook_routes.HANDLERS,
     **admin_routes.HANDLERS,
 }
@@ -110,6 +112,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     routes = [
         Route("/storage/{key:path}", storage_endpoint, methods=_ALL_METHODS),
         Route("/outputs/{name}", inference_routes.output_endpoint, methods=["GET", "HEAD"]),
+        Route("/assets/{key:path}", files_routes.asset_endpoint, methods=["GET", "HEAD"]),
         Route("/lora-trainer/files/{job_id}/{name}", trainer_routes.sample_file, methods=["GET"]),
         Route("/{path:path}", dispatcher.handle, methods=_ALL_METHODS),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from contracts.cli import check
 from mock_server.cli.serve_cmd import serve
 from mock_server.cli.spec_cmd import spec
 
@@ -16,5 +17,7 @@ def main() -> None:
 
 main.add_command(spec)
 main.add_command(serve)
+# the harness lives in `contracts`; the command is registered here, where the CLI is built
+main.add_command(check)
 
 __all__ = ["main"]

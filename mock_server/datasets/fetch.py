@@ -66,3 +66,5 @@ def fetch_public(url: str, dest: Path, max_bytes: int | None) -> int:
         raise DatasetProblem(f"data_source_path {url} timed out") from exc
     except httpx.HTTPError as exc:
         raise DatasetProblem(f"data_source_path {url} is unreachable: {exc}") from exc
+    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:  # not a URL httpx can use
+        raise DatasetProblem(f"data_source_path {url!r} is not a usable URL: {exc}") from exc

@@ -114,14 +114,18 @@ def force(
     state: str | None = None,
     detail: str | None = None,
 ) -> tuple[Transition, ...]:
-    """Move the job now to `state` (default: the next state of the happy path), dropping
-    planned transitions that had not happened yet. Only along a legal edge."""
+    """Move the job now. Without `state`: its next planned transition happens now, and the
+    rest of its plan keeps its spacing (a job planned to fail fails). With `state`: only
+    along a legal edge; planned transitions that had not happened are dropped, except the
+    rest of the happy path after `state`."""
     past = history(transitions, now)
     source = past[-1].state
+    later = [t for t in transitions if t.at > now]
     if state is None:
-        if source in lifecycle.terminal:
+        if not later:
             raise IllegalTransition(f"{source} is terminal: the job has no next state")
-        state = lifecycle.edges[source][0]
+        shift = later[0].at - now
+        return (*past, *(Transition(t.state, t.at - shift, t.detail) for t in later))
     if not lifecycle.is_legal(source, state):
         legal = ", ".join(lifecycle.edges.get(source, ())) or "none (terminal)"
         raise IllegalTransition(f"Cannot move from {source} to {state}; legal next: {legal}")
@@ -129,11 +133,6 @@ def force(
     if state in lifecycle.terminal:
         return moved
     # keep the rest of the happy path going from here, with the original spacing
-    later = [t for t in transitions if t.at > now]
     path = lifecycle.happy_path()
-    if state in path:
-        remaining = path[path.index(state) + 1 :]
-        later = [t for t in later if t.state in remaining]
-    else:
-        later = []
-    return (*moved, *later)
+    remaining = path[path.index(state) + 1 :] if state in path else ()
+    return (*moved, *(t for t in later if t.state in remaining))

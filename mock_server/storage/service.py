@@ -66,7 +66,17 @@ class StorageService:
         query = self.signer.download_query(path, self._rt.clock.now(), self._download_ttl)
         return f"{base_url}{path}?{urlencode(query)}"
 
+    def put_asset(self, tenant: str, mime: str, data: bytes) -> str:
+        """Keep an uploaded asset; its public path (`/assets/...`), the same for the same bytes."""
+        digest = sha256(data).hexdigest()[:24]
+        extension = re.sub(r"[^a-z0-9]", "", mime.split("/")[-1].split("+")[0].lower())[:8]
+        key = f"assets/{tenant_dir(tenant)}/{digest}.{extension or 'bin'}"
+        if not self.blobs.exists(key):
+            self.blobs.write_bytes(key, data)
+        return f"/{key}"
+
     def key_of(self, path: str) -> str:
+        """The blob key of a URL path (/storage/x -> x, /assets/x -> assets/x)."""
         return path[len(PREFIX) :] if path.startswith(PREFIX) else path.lstrip("/")
 
     def ensure(self, path: str, make: Callable[[], bytes]) -> None:

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from mock_server.lifecycle import load_timing
-from mock_server.runtime import lifecycles_from_spec
+from mock_server.lifecycle.from_spec import lifecycles_from_spec
 from mock_server.spec import load_specs
 from tests.finetune.helpers import doc_submit_body
 from tests.fixtures.contract import conforms

@@ -18,7 +18,15 @@ def test_mock_server_exports() -> None:
 
 
 def test_contracts_exports() -> None:
-    assert sorted(contracts.__all__) == ["SpecBundle", "load_specs"]
+    assert sorted(contracts.__all__) == [
+        "CheckFailure",
+        "Outcome",
+        "Report",
+        "SpecBundle",
+        "assert_contract",
+        "load_specs",
+        "run_checks",
+    ]
 
 
 def _imports(path: Path) -> set[str]:
@@ -45,7 +53,8 @@ def test_the_harness_does_not_import_the_server_app() -> None:
         assert not {
             m
             for m in modules
-            if m.startswith("mock_server.") and not m.startswith("mock_server.spec")
+            if m.startswith("mock_server.")
+            and not m.startswith(("mock_server.spec", "mock_server.lifecycle"))
         }, path.name
 
 

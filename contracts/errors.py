@@ -1,0 +1,31 @@
+"""The harness's failures.
+
+HarnessError
+├── CheckFailure     a check found the target off its contract (Received / Documented)
+└── TargetUnusable   the target cannot be checked at all (unreachable, wrong URL)
+"""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """Base of the harness's own errors."""
+
+
+class CheckFailure(HarnessError):
+    """One check's verdict against the contract, worded `Received: ... / Documented: ...`."""
+
+    def __init__(self, check: str, received: str, documented: str, curl: str | None = None):
+        super().__init__(f"Received: {received} / Documented: {documented}")
+        self.check = check
+        self.received = received
+        self.documented = documented
+        self.curl = curl
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class TargetUnusable(HarnessError):
+    """The base URL does not answer like an HTTP API at all."""

@@ -1,0 +1,1 @@
+"""The check suites: each drives the target one way and records outcomes in the report."""

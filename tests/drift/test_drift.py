@@ -1,0 +1,351 @@
+"""The harness's self-test: `run_checks` passes the untouched mock and catches each drift a proxy
+in front of it introduces; the `test_proxy_*` tests show the proxy drifts as it claims."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.drift.proxy import MUTATIONS, rewrite_base_url, running_proxy
+from tests.finetune.helpers import doc_submit_body
+from tests.fixtures.receiver import WebhookReceiver
+from tests.fixtures.server import LiveServer, start_server, stop_server
+
+KEY = {"x-api-key": "drift-self-test"}
+
+#: For each drift, words of which at least one must appear in some failure the harness reports.
+EXPECTED: dict[str, tuple[str, ...]] = {
+    "field_renamed": ("finetune_id", "finetuneid", "submit"),
+    "type_changed": ("public_model",),
+    "required_dropped": ("name",),
+    "enum_added": ("training_started",),
+    "status_changed": ("201",),
+    "failed_as_200": ("422", "failed"),
+    "lifecycle_skipped": ("edge", "lifecycle"),
+    "lifecycle_reversed": ("edge", "lifecycle"),
+    "webhook_field_missing": ("trained_model_url",),
+    "expired_url_accepted": ("expire",),
+}
+
+V2_BODY = {
+    "prompt": "TOK TOK",
+    "steps": 25,
+    "seed": 6652105,
+    "scheduler": "simple",
+    "sampler_name": "euler",
+    "aspect_ratio": "1:1",
+    "lora_strength": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def live_mock() -> Iterator[LiveServer]:
+    server = start_server("--clock", "virtual", "--datasets", "skip")
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture
+def mock(live_mock: LiveServer) -> LiveServer:
+    """The module's live mock, reset before the test."""
+    live_mock.reset()
+    return live_mock
+
+
+@contextlib.contextmanager
+def through(mock: LiveServer, mutation: str | None) -> Iterator[httpx.Client]:
+    """A client to a proxy in front of `mock` applying `mutation`."""
+    with (
+        running_proxy(mock.base_url, mutation) as url,
+        httpx.Client(base_url=url, headers=KEY, timeout=30) as client,
+    ):
+        yield client
+
+
+@contextlib.contextmanager
+def direct(mock: LiveServer) -> Iterator[httpx.Client]:
+    """A client to `mock` itself, as the same tenant."""
+    with httpx.Client(base_url=mock.base_url, headers=KEY, timeout=30) as client:
+        yield client
+
+
+def submit(client: httpx.Client) -> str:
+    answer = client.post("/finetune/request/submit", json=doc_submit_body("FLUX_PRO"))
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["finetune_id"])
+
+
+def details(client: httpx.Client, job_id: str) -> httpx.Response:
+    return client.request("GET", "/finetune/request/details", json={"request_id": job_id})
+
+
+def status_of(client: httpx.Client, job_id: str) -> str:
+    answer = details(client, job_id)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["finetune"]["status"])
+
+
+def force_next(client: httpx.Client, job_id: str, body: dict[str, Any] | None = None) -> None:
+    answer = client.post(f"/_mock/jobs/{job_id}/status", json=body)
+    assert answer.status_code == 200, answer.text
+
+
+def available_job(client: httpx.Client) -> str:
+    job_id = submit(client)
+    client.post("/_mock/clock/advance", json={"seconds": 3600}).raise_for_status()
+    assert status_of(client, job_id) == "AVAILABLE"
+    return job_id
+
+
+def describe(failures: list[Any]) -> str:
+    return "\n".join(f"- [{f.check}] {f.operation}: {f.message}" for f in failures) or "(none)"
+
+
+def check(base_url: str) -> Any:
+    # imported here: the harness lands separately from this self-test
+    from contracts import run_checks
+
+    return run_checks(base_url, max_examples=3, seed=0)
+
+
+# --- the harness against the proxy --------------------------------------------------------
+
+
+def test_the_untouched_mock_passes(mock: LiveServer) -> None:
+    with running_proxy(mock.base_url, None) as url:
+        report = check(url)
+    assert report.ok, f"the untouched mock failed:\n{describe(report.failures)}"
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_each_drift_is_caught(mock: LiveServer, mutation: str) -> None:
+    with running_proxy(mock.base_url, mutation) as url:
+        report = check(url)
+    assert not report.ok, f"{mutation} went unnoticed"
+    words = EXPECTED[mutation]
+    related = [
+        f
+        for f in report.failures
+        if any(word in f"{f.check} {f.operation} {f.message}".lower() for word in words)
+    ]
+    assert related, f"{mutation}: no failure mentions {words}:\n{describe(report.failures)}"
+
+
+def test_every_drift_has_an_expectation() -> None:
+    assert set(EXPECTED) == set(MUTATIONS)
+
+
+# --- the proxy itself ---------------------------------------------------------------------
+
+
+def test_proxy_forwards_requests_and_answers_unchanged(mock: LiveServer) -> None:
+    with through(mock, None) as proxy, direct(mock) as target:
+        submitted = proxy.post("/finetune/request/submit", json=doc_submit_body("FLUX_PRO"))
+        assert submitted.status_code == 200
+        assert set(submitted.json()) == {"status", "finetune_id", "name"}
+        job_id = submitted.json()["finetune_id"]
+        seen = details(proxy, job_id)  # a GET with a JSON body gets through
+        assert seen.status_code == 200
+        assert seen.json() == details(target, job_id).json()
+        assert (
+            proxy.get("/finetune/request/list").json()
+            == target.get("/finetune/request/list").json()
+        )
+        unknown = details(proxy, "no-such-job")
+        assert unknown.status_code == 404
+        assert unknown.json() == details(target, "no-such-job").json()
+        assert proxy.get("/finetune/request/list", headers={"x-api-key": ""}).status_code == 401
+        assert proxy.get("/_mock/health").json() == target.get("/_mock/health").json()
+        journal = target.get("/_mock/requests", params={"limit": 50}).json()
+    assert sum(1 for row in journal if row["path"] == "/finetune/request/submit") == 1
+
+
+def test_proxy_keeps_clients_on_the_proxy(mock: LiveServer) -> None:
+    with through(mock, None) as proxy:
+        base = str(proxy.base_url).rstrip("/")
+        job_id = available_job(proxy)
+        queued = proxy.post("/v2/flux-dev-finetuned", json=V2_BODY | {"finetune_id": job_id})
+        assert queued.status_code == 200, queued.text
+        assert queued.json()["status_url"].startswith(f"{base}/v2/requests/")
+        assert queued.json()["response_url"].startswith(f"{base}/v2/requests/")
+        assert proxy.get(queued.json()["status_url"]).status_code == 200
+
+        urls = proxy.request(
+            "GET", "/finetune/request/upload/pre-signed-url", json={"name": "faces.zip"}
+        ).json()
+        assert urls["presigned_url"].startswith(f"{base}/storage/")
+        assert urls["s3_url"].startswith(f"{base}/storage/")
+        uploaded = proxy.put(urls["presigned_url"], content=b"PK\x05\x06" + bytes(18))
+        assert uploaded.status_code == 200, uploaded.text
+
+        model_url = details(proxy, job_id).json()["finetune"]["cloud_storage_url"]
+        assert model_url.startswith(f"{base}/storage/")
+        download = proxy.request(
+            "GET", "/finetune/request/file/download", data={"cloud_storage_url": model_url}
+        )
+        assert download.status_code == 200 and download.text.startswith(f"{base}/storage/")
+        artifact = proxy.get(download.text)
+        assert artifact.status_code == 200 and len(artifact.content) > 0
+        assert mock.base_url not in proxy.get("/finetune/request/list").text
+
+
+def test_proxy_field_renamed(mock: LiveServer) -> None:
+    with through(mock, "field_renamed") as proxy:
+        answer = proxy.post("/finetune/request/submit", json=doc_submit_body("FLUX_PRO"))
+    assert answer.status_code == 200
+    assert "finetune_id" not in answer.json() and answer.json()["finetuneId"]
+
+
+def test_proxy_status_changed(mock: LiveServer) -> None:
+    with through(mock, "status_changed") as proxy:
+        answer = proxy.post("/finetune/request/submit", json=doc_submit_body("FLUX_PRO"))
+        unknown = details(proxy, "no-such-job")
+    assert answer.status_code == 201
+    assert set(answer.json()) == {"status", "finetune_id", "name"}
+    assert unknown.status_code == 404  # only the submit answer drifts
+
+
+def test_proxy_type_changed(mock: LiveServer) -> None:
+    with through(mock, "type_changed") as proxy, direct(mock) as target:
+        job_id = submit(proxy)
+        drifted = details(proxy, job_id).json()["finetune"]
+        truth = details(target, job_id).json()["finetune"]
+    assert drifted["public_model"] == "false" and truth["public_model"] is False
+    assert {k: v for k, v in drifted.items() if k != "public_model"} == {
+        k: v for k, v in truth.items() if k != "public_model"
+    }
+
+
+def test_proxy_required_dropped(mock: LiveServer) -> None:
+    with through(mock, "required_dropped") as proxy, direct(mock) as target:
+        submit(proxy)
+        submit(proxy)
+        drifted = proxy.get("/finetune/request/list").json()
+        truth = target.get("/finetune/request/list").json()
+    assert len(drifted) == 2 and all("name" not in item for item in drifted)
+    assert all("name" in item for item in truth)
+
+
+def test_proxy_enum_added(mock: LiveServer) -> None:
+    with through(mock, "enum_added") as proxy, direct(mock) as target:
+        job_id = submit(proxy)
+        requested = status_of(proxy, job_id)
+        force_next(target, job_id)
+        training = status_of(proxy, job_id)
+        truth = status_of(target, job_id)
+        listed = proxy.get("/finetune/request/list").json()[0]["status"]
+    assert (requested, training, truth, listed) == (
+        "TRAINING_STARTED",
+        "TRAINING_STARTED",
+        "TRAINING",
+        "TRAINING",
+    )
+
+
+def test_proxy_failed_as_200(mock: LiveServer) -> None:
+    with through(mock, "failed_as_200") as proxy, direct(mock) as target:
+        job_id = available_job(proxy)
+        request_id = proxy.post(
+            "/v2/flux-dev-finetuned", json=V2_BODY | {"finetune_id": job_id}
+        ).json()["request_id"]
+        force_next(target, request_id, {"status": "FAILED", "error_message": "boom"})
+        for path in (f"/v2/requests/{request_id}/status", f"/v2/requests/{request_id}"):
+            drifted, truth = proxy.get(path), target.get(path)
+            assert (drifted.status_code, truth.status_code) == (200, 422)
+            assert drifted.json() == truth.json() and truth.json()["status"] == "FAILED"
+
+
+def test_proxy_lifecycle_skipped(mock: LiveServer) -> None:
+    with through(mock, "lifecycle_skipped") as proxy, direct(mock) as target:
+        job_id = submit(proxy)
+        seen = [status_of(proxy, job_id)]
+        for _ in range(4):
+            force_next(target, job_id)
+            seen.append(status_of(proxy, job_id))
+        truth = target.get("/_mock/jobs", params={"kind": "finetune"}).json()[0]
+        through_admin = proxy.get("/_mock/jobs", params={"kind": "finetune"}).json()[0]
+    assert seen == ["REQUESTED", "AVAILABLE", "AVAILABLE", "AVAILABLE", "AVAILABLE"]
+    assert [h["state"] for h in truth["history"]] == [
+        "REQUESTED",
+        "TRAINING",
+        "TRAINING_COMPLETED",
+        "INFERENCE_QUEUED",
+        "AVAILABLE",
+    ]
+    assert through_admin == truth  # /_mock passes untouched
+
+
+def test_proxy_lifecycle_reversed(mock: LiveServer) -> None:
+    with through(mock, "lifecycle_reversed") as proxy:
+        job_id = available_job(proxy)  # seen AVAILABLE once
+        later = [status_of(proxy, job_id), status_of(proxy, job_id)]
+        other = submit(proxy)
+        other_status = status_of(proxy, other)
+    assert later == ["TRAINING", "TRAINING"]
+    assert other_status == "REQUESTED"
+
+
+def _register_and_train(
+    proxy: httpx.Client, target: httpx.Client, receiver: WebhookReceiver
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Register `receiver` through the proxy, train a job, return the hook and the payloads."""
+    added = proxy.post(
+        "/webhook/add", json={"webhook_url": receiver.url, "event": {"types": ["FINETUNE"]}}
+    )
+    assert added.status_code == 200, added.text
+    submit(proxy)
+    target.post("/_mock/clock/advance", json={"seconds": 3600}).raise_for_status()
+    target.post("/_mock/webhooks/flush").raise_for_status()
+    calls = receiver.wait_for(3)
+    hook: dict[str, Any] = target.get("/webhook/get").json()["webhooks"][0]
+    assert added.json()["webhook_url"] == receiver.url  # the client sees its own URL
+    return hook, [call.json() for call in calls]
+
+
+def test_proxy_webhook_field_missing(mock: LiveServer, webhook_receiver: WebhookReceiver) -> None:
+    with through(mock, "webhook_field_missing") as proxy, direct(mock) as target:
+        hook, payloads = _register_and_train(proxy, target, webhook_receiver)
+        base = str(proxy.base_url).rstrip("/")
+    assert hook["webhook_url"].startswith(f"{base}/_drift/hook?to=")
+    assert [p["event"] for p in payloads] == ["TRAINING_COMPLETED", "INFERENCE_QUEUED", "AVAILABLE"]
+    assert "trained_model_url" not in payloads[0]
+    assert payloads[2]["inference_api_url"].startswith(base)
+
+
+def test_proxy_leaves_webhooks_alone_without_that_drift(
+    mock: LiveServer, webhook_receiver: WebhookReceiver
+) -> None:
+    with through(mock, None) as proxy, direct(mock) as target:
+        hook, payloads = _register_and_train(proxy, target, webhook_receiver)
+    assert hook["webhook_url"] == webhook_receiver.url
+    assert payloads[0]["event"] == "TRAINING_COMPLETED" and payloads[0]["trained_model_url"]
+
+
+def test_proxy_expired_url_accepted(mock: LiveServer) -> None:
+    with through(mock, "expired_url_accepted") as proxy, direct(mock) as target:
+        urls = proxy.request(
+            "GET", "/finetune/request/upload/pre-signed-url", json={"name": "faces.zip"}
+        ).json()
+        target.post("/_mock/clock/advance", json={"seconds": 3601}).raise_for_status()
+        drifted = proxy.put(urls["presigned_url"], content=b"zip")
+        base = str(proxy.base_url).rstrip("/")
+        truth = target.put(urls["presigned_url"].replace(base, mock.base_url), content=b"zip")
+    assert (drifted.status_code, drifted.content) == (200, b"")
+    assert truth.status_code == 403 and "Request has expired" in truth.text
+
+
+def test_proxy_refuses_an_unknown_mutation(mock: LiveServer) -> None:
+    with pytest.raises(ValueError, match="unknown mutation"), running_proxy(mock.base_url, "nope"):
+        pass
+
+
+def test_proxy_rewrites_target_urls_only() -> None:
+    body = b'{"a":"http://127.0.0.1:80/x","b":"http://127.0.0.1:8080/y","c":"http://127.0.0.1:80"}'
+    rewritten = rewrite_base_url(body, "http://127.0.0.1:80", "http://127.0.0.1:9")
+    assert rewritten == (
+        b'{"a":"http://127.0.0.1:9/x","b":"http://127.0.0.1:8080/y","c":"http://127.0.0.1:9"}'
+    )
