@@ -7,6 +7,8 @@ from typing import Any
 
 from contracts.report import Report
 from contracts.suites.lifecycle import Lifecycles
+from contracts.suites.links import LinkWorkflows
+from contracts.suites.machine import LifecycleMachine
 from contracts.suites.stateless import Stateless
 from contracts.suites.webhooks import Webhooks
 from contracts.target import BudgetExhausted, Target, is_loopback
@@ -47,8 +49,14 @@ def run_checks(
         try:
             Stateless(target, report).run(families, max_examples, seed)
             if "segmind-finetune" in families:
-                Lifecycles(target, report).run()
+                flows = Lifecycles(target, report)
+                flows.run()
                 Webhooks(target, report).run(webhook_host, webhook_port)
+                if target.is_mock and not safe:
+                    LinkWorkflows(target, report).run(families, max_examples, flows.upload())
+                    machine_key = target.tenant("machine")
+                    body = flows.submit_body(flows.upload(machine_key))
+                    LifecycleMachine(target, report).run(body, max(2, max_examples // 2))
         except BudgetExhausted as stop:
             report.add_note(str(stop))
     finally:

@@ -7,6 +7,7 @@ import contextlib
 import ipaddress
 import shlex
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,6 +74,7 @@ class Target:
     min_interval: float = 0.0  # seconds between requests (safe mode's rate)
     requests: int = 0
     is_mock: bool = False
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     client: httpx.Client = field(init=False)
     _last: float = 0.0
 
@@ -100,6 +102,11 @@ class Target:
         with contextlib.suppress(httpx.StreamError):  # keep the sent body for reports/checks
             response.request.read()
         return response
+
+    def tenant(self, role: str) -> str:
+        """A key of its own for one scenario, fresh for every run: on the mock any key is a
+        tenant, so runs and scenarios never see each other's jobs or webhooks."""
+        return f"{self.api_key}-{role}-{self.run_id}"
 
     def admin(self, method: str, path: str, **kw: Any) -> httpx.Response:
         """The mock's /_mock API (only when `is_mock`)."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_server.admin import routes as admin_routes
@@ -19,6 +22,7 @@ from mock_server.finetune import routes as finetune_routes
 from mock_server.http.context import Handler
 from mock_server.http.dispatch import Dispatcher
 from mock_server.http.middleware import ApiKeyAuth, RequestJournal
+from mock_server.http.render import error_response
 from mock_server.http.validation import RequestValidator
 from mock_server.inference import routes as inference_routes
 from mock_server.runtime import Runtime
@@ -33,6 +37,8 @@ from mock_server.webhooks.dispatcher import Dispatcher as WebhookDispatcher
 from mock_server.webhooks.payloads import Payloads
 from mock_server.webhooks.registry import WebhookRegistry
 from mock_server.webhooks.sender import Sender
+
+log = logging.getLogger("tunemock")
 
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -126,7 +132,23 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
             background.cancel_scope.cancel()
         await webhooks.sender.aclose()
 
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    async def unroutable(request: Request, exc: Exception) -> Response:
+        # paths no route pattern can hold (control characters): still a vendor-style 404
+        return error_response(None, 404, f"No such endpoint: {request.method} {request.url.path}")
+
+    async def crashed(request: Request, exc: Exception) -> Response:
+        # a bug of the mock: logged with its traceback, answered in the vendor's format
+        # (the journal records the 500), never as a bare text page
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        family = dispatcher.family_for_path(request.url.path)
+        return error_response(family, 500, "Internal server error (a tunemock bug; see its log)")
+
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={404: unroutable, Exception: crashed},
+    )
     app.state.config = config
     app.state.spec = spec
     app.state.runtime = rt

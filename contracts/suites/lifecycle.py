@@ -135,7 +135,7 @@ class Lifecycles(Suite):
             "the list without the new job",
             "every submitted job in the list",
         )
-        other = f"{self.target.api_key}-other"
+        other = self.target.tenant("other")
         theirs = self.target.request(
             "GET", "/finetune/request/details", key=other, json={"request_id": job_id}
         )

@@ -67,31 +67,8 @@ class Stateless(Suite):
                 return
 
     def _exercise(self, op: Operation, case: Any, mode: Any) -> None:
-        kwargs = case.as_transport_kwargs(base_url=self.target.base_url)
-        sent = {
-            k: v
-            for k, v in (kwargs.pop("headers", None) or {}).items()
-            if not k.lower().startswith(("user-agent", "accept", "connection"))
-        }
-        # the case's own x-api-key slot says whether to authenticate: a negative case that
-        # dropped it checks auth enforcement; otherwise our key replaces the generated one
-        authenticate = any(k.lower() == "x-api-key" for k in sent)
-        headers = {k: v for k, v in sent.items() if k.lower() != "x-api-key"}
-        cookies = kwargs.get("cookies") or {}
-        if cookies:  # httpx deprecates per-request cookies: send them as the header
-            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        request_kw: dict[str, Any] = {"params": kwargs.get("params"), "headers": headers}
-        for name in ("json", "content"):
-            if kwargs.get(name) is not None:
-                request_kw[name] = kwargs[name]
-        if kwargs.get("files") is not None:
-            request_kw["files"] = [_file_part(name, part) for name, part in kwargs["files"]]
-        data = kwargs.get("data")
-        if isinstance(data, bytes | str):
-            request_kw["content"] = data
-        elif isinstance(data, dict):  # httpx encodes form fields from strings only
-            request_kw["data"] = {k: v if isinstance(v, list) else str(v) for k, v in data.items()}
-        key = f"{self.target.api_key}-fuzz" if self.target.is_mock else None
+        authenticate, request_kw = request_from_case(case, self.target.base_url)
+        key = self.target.tenant("fuzz") if self.target.is_mock else None
         path = f"{op.prefix}{case.formatted_path}"
         try:
             response = self.target.request(
@@ -127,6 +104,35 @@ class Stateless(Suite):
             )
             return
         self.record("negative_data_rejected", self.label(op))
+
+
+def request_from_case(case: Any, base_url: str) -> tuple[bool, dict[str, Any]]:
+    """(authenticate?, httpx request keywords) for a schemathesis case. The case's own
+    x-api-key slot says whether to authenticate: a negative case that dropped it checks
+    auth enforcement; otherwise the harness's key replaces the generated one."""
+    kwargs = case.as_transport_kwargs(base_url=base_url)
+    sent = {
+        k: v
+        for k, v in (kwargs.pop("headers", None) or {}).items()
+        if not k.lower().startswith(("user-agent", "accept", "connection"))
+    }
+    authenticate = any(k.lower() == "x-api-key" for k in sent)
+    headers = {k: v for k, v in sent.items() if k.lower() != "x-api-key"}
+    cookies = kwargs.get("cookies") or {}
+    if cookies:  # httpx deprecates per-request cookies: send them as the header
+        headers["cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    request_kw: dict[str, Any] = {"params": kwargs.get("params"), "headers": headers}
+    for name in ("json", "content"):
+        if kwargs.get(name) is not None:
+            request_kw[name] = kwargs[name]
+    if kwargs.get("files") is not None:
+        request_kw["files"] = [_file_part(name, part) for name, part in kwargs["files"]]
+    data = kwargs.get("data")
+    if isinstance(data, bytes | str):
+        request_kw["content"] = data
+    elif isinstance(data, dict):  # httpx encodes form fields from strings only
+        request_kw["data"] = {k: v if isinstance(v, list) else str(v) for k, v in data.items()}
+    return authenticate, request_kw
 
 
 def _file_part(name: str, part: Any) -> tuple[str, Any]:

@@ -69,7 +69,7 @@ class Webhooks(Suite):
             for hook in self.spec.webhooks
             if hook.family == "segmind-finetune"
         }
-        key = f"{self.target.api_key}-webhooks"
+        key = self.target.tenant("webhooks")
         with receiver(host, port) as (url, payloads):
             event_type = self.spec.operation("webhook_add").raw["x-webhook-limit"]["event_type"]
             added = self.target.request(

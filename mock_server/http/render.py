@@ -48,14 +48,15 @@ def rejected_response(
     """A request the validator refused. FastAPI-style families answer schema failures as
     422 with FastAPI's `detail` list (loc, msg, type); Segmind answers 400 with `details`."""
     if family in FASTAPI_STYLE_FAMILIES and details and status == 400:
-        items = [
-            {
+        items = []
+        for d in details:
+            item = {
                 "loc": ["body", *[p for p in str(d.get("path", "")).split(".") if p]],
                 "msg": d.get("message", message),
                 "type": d.get("rule", "value_error"),
-                "pointer": d.get("pointer"),
             }
-            for d in details
-        ]
+            if d.get("pointer"):
+                item["pointer"] = d["pointer"]
+            items.append(item)
         return JSONResponse({"detail": items}, status_code=422)
     return error_response(family, status, message, details)

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from mock_server.credits import Credits
 from mock_server.errors import NotFound
 from mock_server.http.context import Handler, HandlerContext
-from mock_server.http.render import error_response
+from mock_server.http.render import error_response, rejected_response
 from mock_server.inference import images
 from mock_server.runtime import Runtime
 from mock_server.trainer.domain import FAMILY, ImageUpload, TrainerService
@@ -25,15 +25,31 @@ def _svc(ctx: HandlerContext) -> TrainerService:
     return service
 
 
-def _uploads(form: dict[str, Any]) -> list[ImageUpload]:
+def _parts(form: dict[str, Any]) -> list[Any]:
     files = form.pop("image_files", None) or []
-    files = files if isinstance(files, list) else [files]
-    return [ImageUpload(str(getattr(f, "filename", "") or "upload"), f.file) for f in files]
+    return files if isinstance(files, list) else [files]
+
+
+def _not_files(parts: list[Any]) -> list[dict[str, Any]]:
+    """FastAPI's complaint for every image_files part that is text, not a file."""
+    return [
+        {
+            "path": f"image_files.{i}",
+            "rule": "value_error",
+            "message": f"Expected UploadFile, received: {type(part).__name__}",
+        }
+        for i, part in enumerate(parts)
+        if not hasattr(part, "file")
+    ]
 
 
 async def create(ctx: HandlerContext) -> Response:
     form = dict(ctx.body or {})
-    uploads = _uploads(form)
+    parts = _parts(form)
+    problems = _not_files(parts)
+    if problems:
+        return rejected_response(FAMILY, 400, problems[0]["message"], problems)
+    uploads = [ImageUpload(str(getattr(p, "filename", "") or "upload"), p.file) for p in parts]
     svc = _svc(ctx)
     job = await anyio.to_thread.run_sync(svc.submit, ctx.tenant, form, uploads, ctx.base_url)
     return JSONResponse(envelope(job, svc.lifecycle, ctx.runtime.clock.now()))
@@ -60,8 +76,13 @@ async def sample_file(request: Request) -> Response:
         return error_response(FAMILY, 404, "Not Found")
     n = int(rest.removesuffix(".jpg"))
     trigger = job.args.get("trigger_word")
-    params = {"finetune_id": trigger, "prompt": f"{trigger}, sample {n}", "seed": n,
-              "steps": job.args.get("num_iterations"), "aspect_ratio": "1:1"}  # fmt: skip
+    params = {
+        "finetune_id": trigger,
+        "prompt": f"{trigger}, sample {n}",
+        "seed": n,
+        "steps": job.args.get("num_iterations"),
+        "aspect_ratio": "1:1",
+    }
     data = await anyio.to_thread.run_sync(images.render, params)
     if kind == "thumb":
         data = await anyio.to_thread.run_sync(_thumbnail, data)

@@ -135,7 +135,8 @@ class Deliveries:
             attempts.append(attempt)
             success = status is not None and 200 <= status < 300
             state, next_at = DELIVERED if success else FAILED, None
-            worth_retrying = retry and retryable(status) and error != NOT_ALLOWED
+            refused = bool(error) and str(error).startswith(NOT_ALLOWED)
+            worth_retrying = retry and retryable(status) and not refused
             if not success and worth_retrying and len(attempts) < self.policy.max_attempts:
                 state = PENDING
                 next_at = iso(now + timedelta(seconds=self.policy.delay(len(attempts))))

@@ -60,7 +60,11 @@ class Sender:
     async def post(
         self, url: str, payload: Mapping[str, Any], secret: str | None, delivery_id: str
     ) -> Outcome:
-        if not await target_allowed(url, self._policy):
+        try:
+            allowed = await target_allowed(url, self._policy)
+        except (ValueError, UnicodeError):
+            allowed = False
+        if not allowed:
             return Outcome(None, 0.0, NOT_ALLOWED, None)
         body = json.dumps(payload, separators=(",", ":"))
         headers = {"content-type": "application/json", "user-agent": "tunemock-webhooks/1"}
@@ -79,6 +83,8 @@ class Sender:
             return Outcome(None, _ms(started), "timeout", None)
         except httpx.HTTPError as exc:
             return Outcome(None, _ms(started), f"connection error: {exc}", None)
+        except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+            return Outcome(None, _ms(started), f"{NOT_ALLOWED}: invalid URL ({exc})", None)
         return Outcome(response.status_code, _ms(started), None, response.text[:2000])
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from contracts import Outcome, Report, run_checks
 from tests.drift.proxy import MUTATIONS, rewrite_base_url, running_proxy
 from tests.finetune.helpers import doc_submit_body
 from tests.fixtures.receiver import WebhookReceiver
@@ -101,14 +102,11 @@ def available_job(client: httpx.Client) -> str:
     return job_id
 
 
-def describe(failures: list[Any]) -> str:
+def describe(failures: list[Outcome]) -> str:
     return "\n".join(f"- [{f.check}] {f.operation}: {f.message}" for f in failures) or "(none)"
 
 
-def check(base_url: str) -> Any:
-    # imported here: the harness lands separately from this self-test
-    from contracts import run_checks
-
+def check(base_url: str) -> Report:
     return run_checks(base_url, max_examples=3, seed=0)
 
 

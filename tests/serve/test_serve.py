@@ -63,3 +63,26 @@ def test_serve_starts_on_defaults_and_prints_a_banner() -> None:
         output = stop_server(server)
     assert server.base_url in output
     assert "segmind-finetune" in output
+
+
+async def test_paths_no_route_can_hold_are_still_vendor_404s(
+    mock_client: httpx.AsyncClient,
+) -> None:
+    response = await mock_client.get("/v2/requests/ab%0Acd/status")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["error"]
+
+
+async def test_a_bug_answers_a_vendor_shaped_500_and_is_journaled(mock_app) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    mock_app.state.services["finetune"].list = broken
+    transport = httpx.ASGITransport(app=mock_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock.test") as client:
+        response = await client.get("/finetune/request/list", headers={"x-api-key": "k"})
+        journal = (await client.get("/_mock/requests", params={"limit": 1})).json()
+    assert response.status_code == 500
+    assert "tunemock bug" in response.json()["error"]
+    assert journal[0]["path"] == "/finetune/request/list" and journal[0]["status"] == 500

@@ -168,3 +168,11 @@ async def test_image_urls_are_fetched_and_checked(make_client, static_host) -> N
     assert good.status_code == 200 and good.json()["data"]["args"]["image_count"] == 2
     assert text.status_code == 400 and "not a readable image" in text.json()["detail"]
     assert gone.status_code == 400 and "answered HEAD with 404" in gone.json()["detail"]
+
+
+async def test_text_where_an_image_file_belongs_is_a_422(mock_client: httpx.AsyncClient) -> None:
+    response = await create(mock_client, [("image_files", (None, "just text"))])
+    assert response.status_code == 422
+    detail = conforms("lora_trainer_finetune_create", response)["detail"]
+    assert detail[0]["loc"] == ["body", "image_files", "0"]
+    assert "UploadFile" in detail[0]["msg"]

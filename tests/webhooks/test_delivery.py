@@ -224,3 +224,20 @@ async def test_a_target_policy_refuses_and_never_retries(make_client) -> None:
         rows = await deliveries(client)
     assert rows[0]["state"] == "failed"
     assert rows[0]["attempts"][0]["error"] == "target not allowed"
+
+
+async def test_an_unusable_webhook_url_fails_its_delivery_not_the_dispatcher(
+    make_client, webhook_receiver: WebhookReceiver
+) -> None:
+    async with make_client(key="k", clock="virtual", datasets="skip") as client:
+        await register(client, "http://exa\x0fmple.test/hook")
+        await submit(client)
+        client.headers["x-api-key"] = "k2"  # another tenant, with a working receiver
+        await register(client, webhook_receiver.url)
+        await submit(client)
+        await advance_and_flush(client, 3.2)
+        await client.post("/_mock/webhooks/flush")
+        rows = await deliveries(client, tenant="k")
+        heard = await webhook_receiver.arrived(1)
+    assert rows[0]["state"] == "failed" and "invalid URL" in rows[0]["attempts"][0]["error"]
+    assert heard[0].json()["event"] == "TRAINING_COMPLETED"  # the dispatcher lives on

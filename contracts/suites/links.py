@@ -1,0 +1,77 @@
+"""Schemathesis's state machine over the spec's OpenAPI `links` (submit -> details ->
+download; v2 submit -> status -> result): every step's answer checked like any other."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import run_state_machine_as_test
+from schemathesis.core.transport import Response
+
+from contracts.suites.base import Suite
+from contracts.suites.stateless import request_from_case
+from contracts.target import spends
+
+
+class LinkWorkflows(Suite):
+    name = "stateful"
+
+    def run(self, families: list[str], max_examples: int, dataset_url: str | None) -> None:
+        if not self.target.is_mock:
+            self.record("link_workflows", "stateful", skipped="needs the mock (spends)")
+            return
+        for family in families:
+            schema = schemathesis.openapi.from_path(str(self.spec.documents[family].path))
+            try:
+                machine = schema.as_state_machine()
+            except Exception as exc:  # a family without links has no workflow
+                self.record("link_workflows", family, skipped=f"no link workflow ({exc})")
+                continue
+            self._drive(machine, max_examples, dataset_url)
+
+    def _drive(self, base: Any, max_examples: int, dataset_url: str | None) -> None:
+        suite = self
+
+        class Workflow(base):  # type: ignore[misc]
+            def before_call(self, case: Any) -> None:
+                op_id = case.operation.definition.raw.get("operationId")
+                # a generated dataset URL would send the mock to random hosts: use ours
+                if op_id == "finetune_submit" and isinstance(case.body, dict) and dataset_url:
+                    case.body["data_source_path"] = dataset_url
+
+            def call(self, case: Any, **kwargs: Any) -> Response:
+                op = suite.spec.operation(str(case.operation.definition.raw.get("operationId")))
+                if suite.target.safe and spends(op):
+                    raise _SkipStep
+                authenticate, request_kw = request_from_case(case, suite.target.base_url)
+                response = suite.target.request(
+                    op.method,
+                    f"{op.prefix}{case.formatted_path}",
+                    auth=authenticate,
+                    **request_kw,
+                )
+                suite.conforms(op, response)
+                return Response.from_any(response)
+
+            def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+                return None  # checked in call(), with the harness's own named checks
+
+        with contextlib.suppress(_SkipStep):
+            run_state_machine_as_test(
+                Workflow,
+                settings=settings(
+                    max_examples=max_examples,
+                    stateful_step_count=6,
+                    deadline=None,
+                    database=None,
+                    suppress_health_check=list(HealthCheck),
+                ),
+            )
+        self.record("link_workflows", "stateful")
+
+
+class _SkipStep(Exception):
+    """Safe mode reached an operation that spends: the workflow stops there."""
