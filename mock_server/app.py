@@ -70,9 +70,9 @@ def build_services(rt: Runtime) -> dict[str, Any]:
     services: dict[str, Any] = {
         "storage": storage,
         "credits": Credits(rt.store, config.default_credits, config.key_settings, config.costs),
-        **finetune_routes.services(rt, storage),
     }
-    services.update(inference_routes.services(rt, services["finetune"]))
+    services.update(finetune_routes.services(rt, storage, services["credits"]))
+    services.update(inference_routes.services(rt, services["finetune"], services["credits"]))
     services.update(trainer_routes.services(rt, services["credits"]))
     services["jobs"] = {
         "finetune": services["finetune"],

@@ -2,6 +2,5 @@ pytest_plugins = [
     "tests.fixtures.offline",
     "tests.fixtures.spec",
     "tests.fixtures.server",
-    "tests.fixtures.receiver",
     "tests.fixtures.static",
 ]

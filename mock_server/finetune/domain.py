@@ -14,10 +14,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from mock_server.clock import iso, parse_iso
+from mock_server.credits import Credits
 from mock_server.datasets import DatasetRules
 from mock_server.errors import NotFound
-from mock_server.lifecycle import Lifecycle, Transition, current, force, plan, plan_failure, serial
+from mock_server.lifecycle import Lifecycle, Transition, current, plan, plan_failure, serial
 from mock_server.lifecycle.machine import history
+from mock_server.lifecycle.stored import force_stored
 from mock_server.runtime import Runtime
 from mock_server.spec.defaults import apply_defaults, branch_for
 from mock_server.store import Record
@@ -83,9 +85,10 @@ def _source_of(data_source_path: str) -> str:
 class FinetuneService:
     """The rules of the fine-tune API over the store, per tenant."""
 
-    def __init__(self, rt: Runtime, intake: DatasetCheck) -> None:
+    def __init__(self, rt: Runtime, intake: DatasetCheck, credits: Credits | None = None) -> None:
         self._rt = rt
         self._intake = intake
+        self._credits = credits
         self.lifecycle: Lifecycle = rt.lifecycles["finetune"]
         op = rt.spec.operation("finetune_submit")
         self._doc = rt.spec.documents[op.family]
@@ -100,6 +103,8 @@ class FinetuneService:
     def submit(self, tenant: str, body: Mapping[str, Any], base_url: str) -> FinetuneJob:
         """Accept a validated submit body: apply the model's defaults, check the dataset,
         plan the lifecycle (a refused dataset fails the job when it leaves REQUESTED)."""
+        if self._credits is not None:
+            self._credits.charge(tenant, KIND)  # refused: nothing else happens
         request = apply_defaults(self._doc, self._submit_schema, body)
         branch = branch_for(self._doc, self._submit_schema, body)
         url = str(request["data_source_path"])
@@ -142,13 +147,9 @@ class FinetuneService:
         self, job_id: str, state: str | None = None, detail: str | None = None
     ) -> FinetuneJob:
         """Admin: move a job now along a legal edge (default: its next happy-path state)."""
-        now = self._rt.clock.now()
-
-        def change(doc: Mapping[str, Any]) -> Mapping[str, Any]:
-            moved = force(self.lifecycle, serial.load(doc["transitions"]), now, state, detail)
-            return {**doc, "transitions": serial.dump(moved)}
-
-        record = self._rt.store.update(KIND, job_id, None, change)
+        record = force_stored(
+            self._rt.store, KIND, job_id, self.lifecycle, self._rt.clock.now(), state, detail
+        )
         if record is None:
             raise NotFound(f"Finetune request {job_id} not found")
         return FinetuneJob.from_record(record)

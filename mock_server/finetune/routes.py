@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import anyio.to_thread
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from mock_server.credits import Credits
 from mock_server.datasets.intake import DatasetIntake
 from mock_server.finetune.domain import FinetuneService, artifact_spec
 from mock_server.finetune.render import FinetuneRenderer
@@ -74,8 +75,8 @@ async def file_download(ctx: HandlerContext) -> Response:
     return PlainTextResponse(storage.presign_download(ctx.base_url, path))
 
 
-def services(rt: Runtime, storage: StorageService) -> dict[str, object]:
-    service = FinetuneService(rt, DatasetIntake(storage, rt.config.datasets))
+def services(rt: Runtime, storage: StorageService, credits: Credits) -> dict[str, object]:
+    service = FinetuneService(rt, DatasetIntake(storage, rt.config.datasets), credits)
     return {
         "finetune": service,
         "finetune.render": FinetuneRenderer(

@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mock_server.clock import iso, parse_iso
+from mock_server.credits import Credits
 from mock_server.errors import Forbidden, InvalidInput, NotFound
 from mock_server.finetune.domain import FinetuneService
-from mock_server.lifecycle import Lifecycle, Transition, current, force, plan, plan_failure, serial
+from mock_server.lifecycle import Lifecycle, Transition, current, plan, plan_failure, serial
 from mock_server.lifecycle.machine import history
+from mock_server.lifecycle.stored import force_stored
 from mock_server.runtime import Runtime
 from mock_server.spec import Operation
 from mock_server.spec.defaults import apply_defaults
@@ -35,8 +37,13 @@ class InferenceJob:
 
     @classmethod
     def from_doc(cls, job_id: str, tenant: str, doc: Mapping[str, Any]) -> InferenceJob:
-        return cls(job_id, tenant, doc["params"], parse_iso(doc["created_at"]),
-                   serial.load(doc["transitions"]))  # fmt: skip
+        return cls(
+            job_id,
+            tenant,
+            doc["params"],
+            parse_iso(doc["created_at"]),
+            serial.load(doc["transitions"]),
+        )
 
     def state_at(self, now: datetime) -> Transition:
         return current(self.transitions, now)
@@ -48,8 +55,15 @@ class InferenceJob:
 
 
 class InferenceService:
-    def __init__(self, rt: Runtime, finetune: FinetuneService, blocked_words: Sequence[str]):
+    def __init__(
+        self,
+        rt: Runtime,
+        finetune: FinetuneService,
+        blocked_words: Sequence[str],
+        credits: Credits | None = None,
+    ):
         self._rt = rt
+        self._credits = credits
         self._finetune = finetune
         self._blocked = tuple(w.lower() for w in blocked_words if w)
         self.lifecycle: Lifecycle = rt.lifecycles["inference"]
@@ -86,6 +100,8 @@ class InferenceService:
         schema = op.raw["requestBody"]["content"]["application/json"]["schema"]
         params = dict(apply_defaults(self._rt.spec.documents[op.family], schema, body))
         self.check_model(tenant, str(params["finetune_id"]))
+        if self._credits is not None:
+            self._credits.charge(tenant, KIND)
         return params
 
     def processing_time(self, params: Mapping[str, Any]) -> float:
@@ -112,8 +128,10 @@ class InferenceService:
     def submit(self, tenant: str, body: Mapping[str, Any], op: Operation) -> InferenceJob:
         params = self.prepare(tenant, body, op)
         now = self._rt.clock.now()
-        durations = {**self._rt.timing.for_lifecycle(self.lifecycle.name),
-                     "PROCESSING": self.processing_time(params)}  # fmt: skip
+        durations = {
+            **self._rt.timing.for_lifecycle(self.lifecycle.name),
+            "PROCESSING": self.processing_time(params),
+        }
         problem = self.blocked(str(params.get("prompt", "")))
         planned = (
             plan(self.lifecycle, now, durations)
@@ -138,19 +156,16 @@ class InferenceService:
         return job
 
     def list(self, tenant: str | None) -> Sequence[InferenceJob]:
-        return [InferenceJob.from_doc(r.id, r.tenant, r.doc)
-                for r in self._rt.store.list(KIND, tenant)]  # fmt: skip
+        return [
+            InferenceJob.from_doc(r.id, r.tenant, r.doc) for r in self._rt.store.list(KIND, tenant)
+        ]
 
     def force_status(
         self, job_id: str, state: str | None = None, detail: str | None = None
     ) -> InferenceJob:
-        now = self._rt.clock.now()
-
-        def change(doc: Mapping[str, Any]) -> Mapping[str, Any]:
-            moved = force(self.lifecycle, serial.load(doc["transitions"]), now, state, detail)
-            return {**doc, "transitions": serial.dump(moved)}
-
-        record = self._rt.store.update(KIND, job_id, None, change)
+        record = force_stored(
+            self._rt.store, KIND, job_id, self.lifecycle, self._rt.clock.now(), state, detail
+        )
         if record is None:
             raise NotFound(f"Request {job_id} not found")
         return InferenceJob.from_doc(record.id, record.tenant, record.doc)

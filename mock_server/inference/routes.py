@@ -89,8 +89,8 @@ async def output_endpoint(request: Request) -> Response:
     return Response(data, media_type="image/jpeg")
 
 
-def services(rt: Runtime, finetune: Any) -> dict[str, object]:
-    return {"inference": InferenceService(rt, finetune, rt.config.blocked_words)}
+def services(rt: Runtime, finetune: Any, credits: Any) -> dict[str, object]:
+    return {"inference": InferenceService(rt, finetune, rt.config.blocked_words, credits)}
 
 
 HANDLERS: dict[str, Handler] = {

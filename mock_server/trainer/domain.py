@@ -19,8 +19,9 @@ from mock_server.credits import Credits
 from mock_server.datasets.fetch import fetch_public
 from mock_server.datasets.inspect import DatasetProblem
 from mock_server.errors import InvalidInput, NotFound
-from mock_server.lifecycle import Lifecycle, Transition, current, force, plan, serial
+from mock_server.lifecycle import Lifecycle, Transition, current, plan, serial
 from mock_server.lifecycle.machine import history
+from mock_server.lifecycle.stored import force_stored
 from mock_server.runtime import Runtime
 from mock_server.spec.defaults import apply_defaults
 from mock_server.trainer.rules import apply_rules
@@ -46,8 +47,14 @@ class TrainingJob:
 
     @classmethod
     def from_doc(cls, job_id: str, tenant: str, doc: Mapping[str, Any]) -> TrainingJob:
-        return cls(job_id, tenant, doc["args"], parse_iso(doc["created_at"]),
-                   serial.load(doc["transitions"]), doc.get("base_url", ""))  # fmt: skip
+        return cls(
+            job_id,
+            tenant,
+            doc["args"],
+            parse_iso(doc["created_at"]),
+            serial.load(doc["transitions"]),
+            doc.get("base_url", ""),
+        )
 
     def state_at(self, now: datetime) -> Transition:
         return current(self.transitions, now)
@@ -126,19 +133,16 @@ class TrainerService:
         return TrainingJob.from_doc(record.id, record.tenant, record.doc)
 
     def list(self, tenant: str | None) -> Sequence[TrainingJob]:
-        return [TrainingJob.from_doc(r.id, r.tenant, r.doc)
-                for r in self._rt.store.list(KIND, tenant)]  # fmt: skip
+        return [
+            TrainingJob.from_doc(r.id, r.tenant, r.doc) for r in self._rt.store.list(KIND, tenant)
+        ]
 
     def force_status(
         self, job_id: str, state: str | None = None, detail: str | None = None
     ) -> TrainingJob:
-        now = self._rt.clock.now()
-
-        def change(doc: Mapping[str, Any]) -> Mapping[str, Any]:
-            moved = force(self.lifecycle, serial.load(doc["transitions"]), now, state, detail)
-            return {**doc, "transitions": serial.dump(moved)}
-
-        record = self._rt.store.update(KIND, job_id, None, change)
+        record = force_stored(
+            self._rt.store, KIND, job_id, self.lifecycle, self._rt.clock.now(), state, detail
+        )
         if record is None:
             raise NotFound("Not Found")
         return TrainingJob.from_doc(record.id, record.tenant, record.doc)

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from contracts import Outcome, Report, run_checks
+from mock_server.testing.live import LiveServer, start_server, stop_server
+from mock_server.testing.receiver import WebhookReceiver
 from tests.drift.proxy import MUTATIONS, rewrite_base_url, running_proxy
 from tests.finetune.helpers import doc_submit_body
-from tests.fixtures.receiver import WebhookReceiver
-from tests.fixtures.server import LiveServer, start_server, stop_server
 
 KEY = {"x-api-key": "drift-self-test"}
 

@@ -13,7 +13,8 @@ from segmind import SegmindClient
 from segmind.exceptions import SegmindError
 from segmind.finetune import Finetune
 
-from tests.fixtures.server import KEY_A, KEY_B, LiveServer
+from mock_server.testing.live import LiveServer
+from tests.fixtures.server import KEY_A, KEY_B
 
 
 @pytest.fixture
@@ -82,3 +83,43 @@ def test_sdk_errors_carry_status_and_message(sdk: SegmindClient, live_server: Li
         assert other.finetune.list() == []
     finally:
         other._client.close()
+
+
+def test_sdk_sees_406_when_credits_run_out(sdk: SegmindClient, live_server: LiveServer) -> None:
+    httpx.put(f"{live_server.base_url}/_mock/credits/{KEY_A}", json={"credits": 0})
+    with pytest.raises(SegmindError) as refused:
+        sdk.finetune.submit(
+            name="x",
+            data_source_path="https://d.test/x.zip",
+            instance_prompt="p",
+            trigger_word="T",
+            base_model="QWEN",
+            train_type="LORA",
+            machine_type="NVIDIA_H100",
+        )
+    assert refused.value.status == 406
+    assert "Insufficient credits" in (refused.value.detail or "")
+    assert sdk.finetune.list() == []  # refused: nothing created
+
+
+def test_sdk_errors_for_a_missing_key(live_server: LiveServer) -> None:
+    client = SegmindClient(api_key="", base_url=f"{live_server.base_url}/v1")
+    try:
+        with pytest.raises(SegmindError) as refused:
+            client.run_sync("flux-dev-finetuned", prompt="x")
+    finally:
+        client._client.close()
+    assert refused.value.status == 401 and "x-api-key" in (refused.value.detail or "")
+
+
+def test_sdk_files_upload_keeps_the_asset(
+    sdk: SegmindClient, live_server: LiveServer, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from segmind.files import Files
+
+    monkeypatch.setattr(Files, "STORAGE_BASE_URL", live_server.base_url)
+    image = tmp_path / "face.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    answer = sdk.files.upload(str(image))
+    (url,) = answer["file_urls"]
+    assert httpx.get(url).content == image.read_bytes()

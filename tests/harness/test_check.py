@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from contracts import assert_contract, run_checks
-from tests.fixtures.server import LiveServer
+from mock_server.testing.live import LiveServer
 
 
 def test_check_passes_against_the_mock_with_junit_and_json(

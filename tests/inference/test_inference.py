@@ -13,19 +13,9 @@ from PIL import Image
 from tests.finetune.helpers import doc_submit_body
 from tests.fixtures.contract import conforms
 from tests.fixtures.server import KEY_B
+from tests.inference.params import PARAMS
 
 pytestmark = pytest.mark.anyio
-
-PARAMS = {
-    "prompt": "TOK TOK",
-    "steps": 25,
-    "seed": 6652105,
-    "scheduler": "simple",
-    "sampler_name": "euler",
-    "aspect_ratio": "1:1",
-    "lora_strength": 1,
-    "hardware": "cost",
-}
 
 
 async def available_model(client: httpx.AsyncClient, **headers: str) -> str:

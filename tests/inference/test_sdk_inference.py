@@ -11,19 +11,10 @@ from PIL import Image
 from segmind import SegmindClient
 from segmind.v2 import InferenceFailed
 
+from mock_server.testing.live import LiveServer, start_server, stop_server
 from tests.finetune.helpers import doc_submit_body
-from tests.fixtures.server import KEY_A, LiveServer, start_server, stop_server
-
-PARAMS = {
-    "prompt": "TOK TOK",
-    "steps": 25,
-    "seed": 6652105,
-    "scheduler": "simple",
-    "sampler_name": "euler",
-    "aspect_ratio": "1:1",
-    "lora_strength": 1,
-    "hardware": "cost",
-}
+from tests.fixtures.server import KEY_A
+from tests.inference.params import PARAMS
 
 
 @pytest.fixture(scope="module")

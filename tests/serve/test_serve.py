@@ -7,7 +7,7 @@ import pytest
 
 from mock_server.spec import SpecBundle
 from mock_server.spec.loader import VENDOR_FAMILIES
-from tests.fixtures.server import start_server, stop_server
+from mock_server.testing.live import start_server, stop_server
 
 pytestmark = pytest.mark.anyio
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mock_server.testing.live import free_port, start_server, stop_server
 from tests.finetune.helpers import doc_submit_body
-from tests.fixtures.server import KEY_A, KEY_B, free_port, start_server, stop_server
+from tests.fixtures.server import KEY_A, KEY_B
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

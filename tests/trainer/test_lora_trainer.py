@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from fixtures.datasets import make_datasets
+from mock_server.testing.receiver import WebhookReceiver
 from tests.fixtures.contract import conforms
-from tests.fixtures.receiver import WebhookReceiver
 from tests.fixtures.server import KEY_B
 
 pytestmark = pytest.mark.anyio

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from mock_server.testing.receiver import WebhookReceiver
 from tests.finetune.helpers import doc_submit_body
 from tests.fixtures.contract import conforms
-from tests.fixtures.receiver import WebhookReceiver
 from tests.webhooks.helpers import assert_valid_event
 
 pytestmark = pytest.mark.anyio

@@ -13,9 +13,10 @@ from segmind.exceptions import SegmindError
 from segmind.finetune import Finetune
 from segmind.webhooks import Webhooks
 
+from mock_server.testing.live import LiveServer, free_port, start_server, stop_server
+from mock_server.testing.receiver import WebhookReceiver
 from tests.finetune.helpers import doc_submit_body
-from tests.fixtures.receiver import WebhookReceiver
-from tests.fixtures.server import KEY_A, LiveServer, free_port, start_server, stop_server
+from tests.fixtures.server import KEY_A
 from tests.webhooks.helpers import assert_valid_event
 
 EVENTS = ["TRAINING_COMPLETED", "INFERENCE_QUEUED", "AVAILABLE"]
@@ -62,7 +63,11 @@ def test_sdk_registered_webhook_hears_three_events_in_order(
         sdk.webhooks.add(webhook_receiver.url, ["FINETUNE"])
     assert refused.value.status == 409 and "delete the old webhook" in (refused.value.detail or "")
     sdk.webhooks.delete(hook["webhook_id"])
-    assert sdk.webhooks.add(webhook_receiver.url, ["FINETUNE"])["status"] == "ACTIVE"
+    again = sdk.webhooks.add(webhook_receiver.url, ["FINETUNE"])
+    assert again["status"] == "ACTIVE"
+    moved = sdk.webhooks.update(again["webhook_id"], f"{webhook_receiver.url}/v2", ["FINETUNE"])
+    assert moved["webhook_url"] == f"{webhook_receiver.url}/v2"
+    assert [h["webhook_url"] for h in sdk.webhooks.get()["webhooks"]] == [moved["webhook_url"]]
 
 
 def test_pending_deliveries_survive_a_restart(tmp_path: Path, webhook_receiver) -> None:
