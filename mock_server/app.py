@@ -22,6 +22,7 @@ from mock_server.finetune import routes as finetune_routes
 from mock_server.http.context import Handler
 from mock_server.http.dispatch import Dispatcher
 from mock_server.http.middleware import ApiKeyAuth, RequestJournal
+from mock_server.http.ratelimit import RateLimit
 from mock_server.http.render import error_response
 from mock_server.http.validation import RequestValidator
 from mock_server.inference import routes as inference_routes
@@ -105,6 +106,10 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
             handlers.setdefault(op.operation_id, found)
     dispatcher = Dispatcher(rt, handlers, services, RequestValidator(spec, config.max_json_bytes))
 
+    def classify(method: str, path: str) -> tuple[str, str] | None:
+        found = spec.match(method, path)
+        return (found[0].operation_id, found[0].family) if found else None
+
     def needs_key(method: str, path: str) -> str | None:
         found = spec.match(method, path)
         return found[0].family if found and found[0].secured else None
@@ -112,6 +117,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     middleware = [
         # outermost first: the journal sees the final status of everything below it
         Middleware(RequestJournal, store=rt.store, keep=config.journal_size),
+        # then rate limits per key and group: a limited request never reaches a handler
+        Middleware(RateLimit, limits=config.rate_limits, classify=classify),
         # innermost: the tenant is known before any handler runs
         Middleware(ApiKeyAuth, needs_key=needs_key, accepted=frozenset(config.api_keys)),
     ]
@@ -153,4 +160,5 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     app.state.spec = spec
     app.state.runtime = rt
     app.state.services = services
+    app.state.dispatcher = dispatcher
     return app

@@ -53,6 +53,8 @@ class Config:
     # Accepted API keys; empty = any non-empty key is a tenant of its own.
     api_keys: tuple[str, ...] = ()
     key_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # {group: {per_second, burst}}; a group is an operationId, an API family or "*"
+    rate_limits: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         """Every setting as JSON (hands a resolved config to uvicorn worker processes)."""
@@ -129,7 +131,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {
         name: env[ENV_PREFIX + name.upper()]
         for name in _FIELD_TYPES
-        if ENV_PREFIX + name.upper() in env and name not in ("key_settings", "costs")
+        if ENV_PREFIX + name.upper() in env and name not in ("key_settings", "costs", "rate_limits")
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,13 +65,26 @@ class SqliteStore:
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
         try:
-            with self._connection() as conn:
-                # A fresh file's first open may race another worker's; busy_timeout covers it.
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA)
+            self._initialise()
         except BaseException:
             self.close()
             raise
+
+    def _initialise(self) -> None:
+        """WAL mode and the schema. Two workers opening a fresh file race here, and SQLite
+        answers a journal-mode switch it cannot take at once with "database is locked"
+        without waiting (the busy timeout does not cover it), so it is retried."""
+        deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                with self._connection() as conn:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.executescript(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: no implicit transactions; the ones below are explicit.

@@ -418,7 +418,10 @@ class Workers:
         for proc in self.procs:
             if proc.poll() is None:
                 proc.kill()
-            proc.communicate()
+            if proc.stderr is not None and not proc.stderr.closed:  # not read yet
+                proc.communicate()
+            else:
+                proc.wait()
 
 
 @pytest.fixture
