@@ -17,10 +17,12 @@ from starlette.routing import Route
 from mock_server.admin import routes as admin_routes
 from mock_server.config import Config
 from mock_server.credits import Credits
+from mock_server.faults import Faults
 from mock_server.files import routes as files_routes
 from mock_server.finetune import routes as finetune_routes
 from mock_server.http.context import Handler
 from mock_server.http.dispatch import Dispatcher
+from mock_server.http.faults import FaultInjection, InjectedDrop
 from mock_server.http.middleware import ApiKeyAuth, RequestJournal
 from mock_server.http.ratelimit import RateLimit
 from mock_server.http.render import error_response
@@ -75,6 +77,7 @@ def build_services(rt: Runtime) -> dict[str, Any]:
     services.update(finetune_routes.services(rt, storage, services["credits"]))
     services.update(inference_routes.services(rt, services["finetune"], services["credits"]))
     services.update(trainer_routes.services(rt, services["credits"]))
+    services["faults"] = Faults(rt.store, config.faults)
     services["jobs"] = {
         "finetune": services["finetune"],
         "inference": services["inference"],
@@ -114,9 +117,12 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         found = spec.match(method, path)
         return found[0].family if found and found[0].secured else None
 
+    faults: Faults = services["faults"]
     middleware = [
         # outermost first: the journal sees the final status of everything below it
         Middleware(RequestJournal, store=rt.store, keep=config.journal_size),
+        # faults wrap `send` around everything a vendor route does (admin routes exempt)
+        Middleware(FaultInjection, faults=faults, family_of=dispatcher.family_for_path),
         # then rate limits per key and group: a limited request never reaches a handler
         Middleware(RateLimit, limits=config.rate_limits, classify=classify),
         # innermost: the tenant is known before any handler runs
@@ -146,7 +152,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     async def crashed(request: Request, exc: Exception) -> Response:
         # a bug of the mock: logged with its traceback, answered in the vendor's format
         # (the journal records the 500), never as a bare text page
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        if not isinstance(exc, InjectedDrop):
+            log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         family = dispatcher.family_for_path(request.url.path)
         return error_response(family, 500, "Internal server error (a tunemock bug; see its log)")
 

@@ -55,6 +55,7 @@ class Config:
     key_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # {group: {per_second, burst}}; a group is an operationId, an API family or "*"
     rate_limits: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    faults: tuple[Mapping[str, Any], ...] = ()  # fault rules loaded at start (see /_mock/faults)
 
     def to_json(self) -> str:
         """Every setting as JSON (hands a resolved config to uvicorn worker processes)."""
@@ -92,8 +93,10 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
                 value = value.strip().lower() in ("1", "true", "yes", "on")
             elif "Path" in kind and value is not None:
                 value = Path(value)
-            elif kind.startswith("tuple"):
+            elif kind.startswith("tuple[str"):
                 value = tuple(value.split(",")) if isinstance(value, str) else tuple(value)
+            elif kind.startswith("tuple"):
+                value = tuple(value)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"setting {key!r}: {exc}") from exc
         out[key] = value

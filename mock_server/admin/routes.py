@@ -39,6 +39,7 @@ async def health(ctx: HandlerContext) -> Response:
 async def reset(ctx: HandlerContext) -> Response:
     ctx.runtime.store.reset()
     ctx.services["storage"].after_reset()
+    ctx.services["faults"].after_reset()
     return JSONResponse({"reset": True})
 
 
@@ -91,7 +92,29 @@ async def credits_set(ctx: HandlerContext) -> Response:
     return JSONResponse({"api_key": key, "credits": balance})
 
 
+async def faults_add(ctx: HandlerContext) -> Response:
+    return JSONResponse(ctx.services["faults"].add(ctx.body), status_code=201)
+
+
+async def faults_list(ctx: HandlerContext) -> Response:
+    return JSONResponse(list(ctx.services["faults"].list()))
+
+
+async def faults_clear(ctx: HandlerContext) -> Response:
+    ctx.services["faults"].clear()
+    return JSONResponse({"deleted": True})
+
+
+async def faults_delete(ctx: HandlerContext) -> Response:
+    ctx.services["faults"].delete(ctx.valid.path_params["id"])
+    return JSONResponse({"deleted": True})
+
+
 HANDLERS: dict[str, Handler] = {
+    "admin_faults_add": faults_add,
+    "admin_faults_list": faults_list,
+    "admin_faults_clear": faults_clear,
+    "admin_faults_delete": faults_delete,
     "admin_credits_get": credits_get,
     "admin_credits_set": credits_set,
     "admin_health": health,
