@@ -18,6 +18,7 @@ from segmind import SegmindClient
 
 from mock_server.spec import SpecBundle
 from mock_server.spec.schemas import schema_validator
+from tests.inference.params import PARAMS
 
 KONTEXT, PRO, QWEN, INFER, TRAINER = (
     "000_3dd3deafbf7d587f.txt",
@@ -120,31 +121,11 @@ SDK_CALLS: list[tuple[str, Callable[[SegmindClient], Any]]] = [
     ),
     (
         "segmind/client.py SegmindClient.run_sync",
-        lambda c: c.run_sync(
-            "flux-dev-finetuned",
-            prompt="TOK TOK",
-            steps=25,
-            seed=6652105,
-            scheduler="simple",
-            sampler_name="euler",
-            aspect_ratio="1:1",
-            lora_strength=1,
-            finetune_id="my-finetune-id",
-        ),
+        lambda c: c.run_sync("flux-dev-finetuned", **PARAMS, finetune_id="my-finetune-id"),
     ),
     (
         "segmind/v2.py submit",
-        lambda c: c.submit_async(
-            "flux-dev-finetuned",
-            prompt="TOK TOK",
-            steps=25,
-            seed=6652105,
-            scheduler="simple",
-            sampler_name="euler",
-            aspect_ratio="1:1",
-            lora_strength=1,
-            finetune_id="my-finetune-id",
-        ),
+        lambda c: c.submit_async("flux-dev-finetuned", **PARAMS, finetune_id="my-finetune-id"),
     ),
     (
         "segmind/v2.py AsyncJob.status",

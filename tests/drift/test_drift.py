@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from contracts import Outcome, Report, run_checks
-from mock_server.testing.live import LiveServer, start_server, stop_server
+from mock_server.testing.live import LiveServer
 from mock_server.testing.receiver import WebhookReceiver
 from tests.drift.proxy import MUTATIONS, rewrite_base_url, running_proxy
 from tests.finetune.helpers import doc_submit_body
+from tests.inference.params import PARAMS
 
 KEY = {"x-api-key": "drift-self-test"}
 
@@ -32,29 +33,11 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "expired_url_accepted": ("expire",),
 }
 
-V2_BODY = {
-    "prompt": "TOK TOK",
-    "steps": 25,
-    "seed": 6652105,
-    "scheduler": "simple",
-    "sampler_name": "euler",
-    "aspect_ratio": "1:1",
-    "lora_strength": 1,
-}
-
-
-@pytest.fixture(scope="module")
-def live_mock() -> Iterator[LiveServer]:
-    server = start_server("--clock", "virtual", "--datasets", "skip")
-    yield server
-    stop_server(server)
-
 
 @pytest.fixture
-def mock(live_mock: LiveServer) -> LiveServer:
-    """The module's live mock, reset before the test."""
-    live_mock.reset()
-    return live_mock
+def mock(live_server: LiveServer) -> LiveServer:
+    """The suite's shared live mock (virtual clock, datasets skipped), reset."""
+    return live_server
 
 
 @contextlib.contextmanager
@@ -166,7 +149,7 @@ def test_proxy_keeps_clients_on_the_proxy(mock: LiveServer) -> None:
     with through(mock, None) as proxy:
         base = str(proxy.base_url).rstrip("/")
         job_id = available_job(proxy)
-        queued = proxy.post("/v2/flux-dev-finetuned", json=V2_BODY | {"finetune_id": job_id})
+        queued = proxy.post("/v2/flux-dev-finetuned", json=PARAMS | {"finetune_id": job_id})
         assert queued.status_code == 200, queued.text
         assert queued.json()["status_url"].startswith(f"{base}/v2/requests/")
         assert queued.json()["response_url"].startswith(f"{base}/v2/requests/")
@@ -248,7 +231,7 @@ def test_proxy_failed_as_200(mock: LiveServer) -> None:
     with through(mock, "failed_as_200") as proxy, direct(mock) as target:
         job_id = available_job(proxy)
         request_id = proxy.post(
-            "/v2/flux-dev-finetuned", json=V2_BODY | {"finetune_id": job_id}
+            "/v2/flux-dev-finetuned", json=PARAMS | {"finetune_id": job_id}
         ).json()["request_id"]
         force_next(target, request_id, {"status": "FAILED", "error_message": "boom"})
         for path in (f"/v2/requests/{request_id}/status", f"/v2/requests/{request_id}"):
