@@ -1,0 +1,159 @@
+"""Benchmark: tunemock (memory and SQLite stores) against a bare Starlette+uvicorn app and
+Stoplight Prism, on the submit, details and v2-status routes, in one run.
+
+Each server runs alone, started by this script on 127.0.0.1; one load generator
+(bench/loadgen.py, its own process, the same for every server) keeps `--connections`
+keep-alive connections busy for `--seconds` after a warm-up. On a 2-core machine the
+generator and the server share the cores: the figures are comparable with each other, not
+with a dedicated load machine. Figures are printed, never asserted.
+
+    python bench/throughput.py [--seconds 5] [--connections 32] [--no-prism]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere
+
+from servers import ROOT, Server, load, start_bare, start_prism, start_tunemock, stop_process
+from workload import ROUTES, prepare_tunemock, requests_for
+
+TUNEMOCK_ARGS = ("--timing", "instant", "--datasets", "skip")
+TARGETS = {"vs_bare": 0.6, "vs_prism": 3.0, "p99_ms": 20.0, "startup_s": 1.0}
+
+Row = dict[str, Any]
+
+
+def measure(server: Server, requests: dict[str, dict[str, Any]], args: argparse.Namespace) -> Row:
+    """Every route's figures for one server, then its RSS after the load."""
+    row: Row = {"server": server.name, "startup_s": server.startup_s, "routes": {}}
+    for route in ROUTES:
+        row["routes"][route] = load(
+            server, [requests[route]], args.connections, args.seconds, args.warmup
+        )
+    row["rss_mb"] = server.rss_mb()
+    return row
+
+
+def run_tunemock(name: str, args: argparse.Namespace, *extra: str) -> Row:
+    server = start_tunemock(name, *TUNEMOCK_ARGS, *extra)
+    try:
+        finetune_id, v2_id = prepare_tunemock(server.base_url)
+        return measure(server, requests_for(finetune_id, v2_id), args)
+    finally:
+        stop_process(server.process)
+
+
+def run_bare(args: argparse.Namespace) -> Row:
+    server = start_bare()
+    try:
+        return measure(server, requests_for("3f1c0d2e", "0f9c2a8e"), args)
+    finally:
+        stop_process(server.process)
+
+
+def run_prism(args: argparse.Namespace) -> Row:
+    """Prism mocks one file per process: the fine-tune routes from segmind-finetune.yaml, v2
+    status from segmind-inference.yaml; RSS and startup are those of the fine-tune one."""
+    requests = requests_for("3f1c0d2e", "0f9c2a8e-6b1d-4c3e-9a57-2d8e4b1f7c60")
+    finetune = start_prism(str(ROOT / "openapi/segmind-finetune.yaml"), "/finetune/request/list")
+    try:
+        row: Row = {"server": "Prism 5 (static)", "startup_s": finetune.startup_s, "routes": {}}
+        for route in ("submit", "details"):
+            row["routes"][route] = load(
+                finetune, [requests[route]], args.connections, args.seconds, args.warmup
+            )
+        row["rss_mb"] = finetune.rss_mb()
+    finally:
+        stop_process(finetune.process)
+    probe = requests["v2 status"]["path"]
+    inference = start_prism(str(ROOT / "openapi/segmind-inference.yaml"), probe)
+    try:
+        row["routes"]["v2 status"] = load(
+            inference, [requests["v2 status"]], args.connections, args.seconds, args.warmup
+        )
+    finally:
+        stop_process(inference.process)
+    return row
+
+
+def fmt_statuses(result: dict[str, Any]) -> str:
+    bad = {k: v for k, v in result["statuses"].items() if not k.startswith("2")}
+    return ",".join(f"{k}x{v}" for k, v in bad.items()) or "-"
+
+
+def table(rows: list[Row]) -> str:
+    head = f"{'server':<22} {'route':<10} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8}"
+    lines = [head + f" {'RSS MB':>7} {'start s':>7}", "-" * (len(head) + 16)]
+    for row in rows:
+        for i, route in enumerate(ROUTES):
+            r = row["routes"][route]
+            tail = f" {row['rss_mb']:>7.1f} {row['startup_s']:>7.2f}" if i == 0 else ""
+            lines.append(
+                f"{row['server'] if i == 0 else '':<22} {route:<10} {r['rps']:>8.0f} "
+                f"{r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {fmt_statuses(r):>8}{tail}"
+            )
+    return "\n".join(lines)
+
+
+def ratios(rows: list[Row]) -> tuple[str, list[tuple[str, bool]]]:
+    """The ratio table, and each target with whether it is met."""
+    by_name = {row["server"]: row for row in rows}
+    bare, prism = by_name.get("bare uvicorn"), by_name.get("Prism 5 (static)")
+    lines = [f"{'tunemock':<22} {'route':<10} {'÷ bare':>7} {'÷ Prism':>8}"]
+    verdicts: list[tuple[str, bool]] = []
+    for row in rows:
+        if not row["server"].startswith("tunemock"):
+            continue
+        for route in ROUTES:
+            rps = row["routes"][route]["rps"]
+            vs_bare = rps / bare["routes"][route]["rps"] if bare else float("nan")
+            vs_prism = rps / prism["routes"][route]["rps"] if prism else float("nan")
+            lines.append(f"{row['server']:<22} {route:<10} {vs_bare:>7.2f} {vs_prism:>8.2f}")
+            if route != "submit":
+                name = f"{row['server']} {route}"
+                if bare:
+                    verdicts.append((f"{name}: ≥ 0.6x bare ({vs_bare:.2f}x)", vs_bare >= 0.6))
+                if prism:
+                    verdicts.append((f"{name}: ≥ 3x Prism ({vs_prism:.2f}x)", vs_prism >= 3.0))
+            p99 = row["routes"][route]["p99_ms"]
+            verdicts.append((f"{row['server']} {route}: p99 < 20 ms ({p99:.1f} ms)", p99 < 20))
+        startup = row["startup_s"]
+        verdicts.append((f"{row['server']}: startup < 1 s ({startup:.2f} s)", startup < 1.0))
+    return "\n".join(lines), verdicts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per route")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--no-prism", action="store_true", help="skip Prism (no node/npm)")
+    args = parser.parse_args()
+    rows = [run_tunemock("tunemock (memory)", args)]
+    with tempfile.TemporaryDirectory(prefix="tunemock-bench-") as tmp:
+        rows.append(run_tunemock("tunemock (SQLite)", args, "--state", f"{tmp}/state.db"))
+    rows.append(run_bare(args))
+    if not args.no_prism:
+        rows.append(run_prism(args))
+    print(
+        f"{args.connections} connections, {args.seconds:g} s per route after {args.warmup:g} s "
+        f"warm-up; Python {platform.python_version()}, load generator in its own process on "
+        f"the same machine\n"
+    )
+    print(table(rows))
+    ratio_table, verdicts = ratios(rows)
+    print("\nreq/s ratios (same run)\n" + ratio_table)
+    print("\ntargets")
+    for text, met in verdicts:
+        print(f"  [{'met' if met else 'MISSED'}] {text}")
+
+
+if __name__ == "__main__":
+    main()
