@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections import deque
@@ -36,6 +37,9 @@ class MemoryStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._rows: dict[str, dict[str, _Row]] = {}
+        # the same rows by kind and tenant: one tenant's list or count never walks the others'
+        # (dicts keep insertion order, which is seq order, so newest first needs no sort)
+        self._by_tenant: dict[str, dict[str, dict[str, _Row]]] = {}
         self._meta: dict[str, str] = {}
         self._journal: deque[str] = deque()
         self._seq = 0
@@ -54,6 +58,7 @@ class MemoryStore:
                 raise Conflict(f"{kind} {id!r} exists already")
             self._seq += 1
             row = rows[id] = _Row(tenant, text, 1, self._seq)
+            self._by_tenant.setdefault(kind, {}).setdefault(tenant, {})[id] = row
             return row.record(kind, id)
 
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
@@ -65,13 +70,21 @@ class MemoryStore:
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")
         with self._lock:
-            rows = [
-                (id, row)
-                for id, row in self._rows.get(kind, {}).items()
-                if tenant is None or row.tenant == tenant
+            rows = self._rows_of(kind, tenant)
+            # a snapshot of the newest `limit` rows, taken under the lock; decoded outside it
+            newest = [
+                (id, row.tenant, row.doc, row.version, row.seq)
+                for id, row in itertools.islice(reversed(rows.items()), limit)
             ]
-        rows.sort(key=lambda item: item[1].seq, reverse=True)
-        return [row.record(kind, id) for id, row in rows[:limit]]
+        return [
+            Record(kind, id, owner, json.loads(doc), version, seq)
+            for id, owner, doc, version, seq in newest
+        ]
+
+    def _rows_of(self, kind: str, tenant: str | None) -> dict[str, _Row]:
+        if tenant is None:
+            return self._rows.get(kind, {})
+        return self._by_tenant.get(kind, {}).get(tenant, {})
 
     def update(
         self,
@@ -95,13 +108,16 @@ class MemoryStore:
         with self._lock:
             if self._visible(kind, id, tenant) is None:
                 return False
-            del self._rows[kind][id]
+            row = self._rows[kind].pop(id)
+            owned = self._by_tenant[kind][row.tenant]
+            del owned[id]
+            if not owned:  # tenants come and go in tests: keep no empty maps behind
+                del self._by_tenant[kind][row.tenant]
             return True
 
     def count(self, kind: str, tenant: str | None) -> int:
         with self._lock:
-            rows = self._rows.get(kind, {}).values()
-            return sum(1 for row in rows if tenant is None or row.tenant == tenant)
+            return len(self._rows_of(kind, tenant))
 
     def get_meta(self, key: str) -> Any | None:
         with self._lock:
@@ -135,6 +151,7 @@ class MemoryStore:
     def reset(self) -> None:
         with self._lock:
             self._rows.clear()
+            self._by_tenant.clear()
             self._meta.clear()
             self._journal.clear()
             # seqs restart like a fresh store's (as SqliteStore's AUTOINCREMENT counter does)

@@ -64,6 +64,9 @@ class SqliteStore:
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
+        # the request journal's own connection (see append_journal), made on first use
+        self._journal_lock = threading.Lock()
+        self._journal_conn: sqlite3.Connection | None = None
         try:
             self._initialise()
         except BaseException:
@@ -233,15 +236,33 @@ class SqliteStore:
         return json.loads(encoded)
 
     def append_journal(self, entry: Mapping[str, Any], keep: int) -> None:
+        """One transaction on a connection with synchronous=NORMAL: every request writes an
+        entry, and an fsync per request made SQLite the mock's bottleneck. The entry is
+        visible to every process at once and survives kill -9 (it is in the OS's cache);
+        only a power loss can take the newest entries, which the journal (diagnostics) can
+        afford and jobs, meta and deliveries (FULL, above) cannot."""
         text = _encode(entry)
-        with self._write() as conn:
-            conn.execute("INSERT INTO journal (entry) VALUES (?)", (text,))
-            # everything at or below the (keep+1)-th newest goes; seq is the index's key
-            conn.execute(
-                "DELETE FROM journal WHERE seq <="
-                " (SELECT seq FROM journal ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-                (max(keep, 0),),
-            )
+        with self._journal_lock:
+            conn = self._journal_conn
+            if conn is None:
+                if self._closed:
+                    raise sqlite3.ProgrammingError(f"store {self.path} is closed")
+                conn = self._journal_conn = self._connect()
+                conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("INSERT INTO journal (entry) VALUES (?)", (text,))
+                # everything at or below the (keep+1)-th newest goes; seq is the index's key
+                conn.execute(
+                    "DELETE FROM journal WHERE seq <="
+                    " (SELECT seq FROM journal ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                    (max(keep, 0),),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     def journal(self, limit: int) -> Sequence[Mapping[str, Any]]:
         with self._connection() as conn:
@@ -265,3 +286,7 @@ class SqliteStore:
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
+        with self._journal_lock:
+            if self._journal_conn is not None:
+                self._journal_conn.close()
+                self._journal_conn = None
