@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,59 +30,59 @@ TUNEMOCK_ARGS = ("--timing", "instant", "--datasets", "skip")
 TARGETS = {"vs_bare": 0.6, "vs_prism": 3.0, "p99_ms": 20.0, "startup_s": 1.0}
 
 Row = dict[str, Any]
+Prepare = Callable[[Server], dict[str, dict[str, Any]]]
+#: what the servers without state answer: any id does (Prism's is its example's)
+FIXED = requests_for("3f1c0d2e", "0f9c2a8e-6b1d-4c3e-9a57-2d8e4b1f7c60")
+ARGS = argparse.Namespace(seconds=5.0, warmup=1.0, connections=32)
 
 
-def measure(server: Server, requests: dict[str, dict[str, Any]], args: argparse.Namespace) -> Row:
-    """Every route's figures for one server, then its RSS after the load."""
-    row: Row = {"server": server.name, "startup_s": server.startup_s, "routes": {}}
+def measure(name: str, start: Callable[[str], Server], prepare: Prepare) -> Row:
+    """Each route on a server of its own, started fresh (jobs left by the submit run would
+    otherwise weigh on the next route); RSS after each route's load; startup: the median."""
+    row: Row = {"server": name, "routes": {}, "rss_mb": {}}
+    startups = []
     for route in ROUTES:
-        row["routes"][route] = load(
-            server, [requests[route]], args.connections, args.seconds, args.warmup
-        )
-    row["rss_mb"] = server.rss_mb()
-    return row
-
-
-def run_tunemock(name: str, args: argparse.Namespace, *extra: str) -> Row:
-    server = start_tunemock(name, *TUNEMOCK_ARGS, *extra)
-    try:
-        finetune_id, v2_id = prepare_tunemock(server.base_url)
-        return measure(server, requests_for(finetune_id, v2_id), args)
-    finally:
-        stop_process(server.process)
-
-
-def run_bare(args: argparse.Namespace) -> Row:
-    server = start_bare()
-    try:
-        return measure(server, requests_for("3f1c0d2e", "0f9c2a8e"), args)
-    finally:
-        stop_process(server.process)
-
-
-def run_prism(args: argparse.Namespace) -> Row:
-    """Prism mocks one file per process: the fine-tune routes from segmind-finetune.yaml, v2
-    status from segmind-inference.yaml; RSS and startup are those of the fine-tune one."""
-    requests = requests_for("3f1c0d2e", "0f9c2a8e-6b1d-4c3e-9a57-2d8e4b1f7c60")
-    finetune = start_prism(str(ROOT / "openapi/segmind-finetune.yaml"), "/finetune/request/list")
-    try:
-        row: Row = {"server": "Prism 5 (static)", "startup_s": finetune.startup_s, "routes": {}}
-        for route in ("submit", "details"):
+        server = start(route)
+        try:
+            startups.append(server.startup_s)
+            request = prepare(server)[route]
             row["routes"][route] = load(
-                finetune, [requests[route]], args.connections, args.seconds, args.warmup
+                server, [request], ARGS.connections, ARGS.seconds, ARGS.warmup
             )
-        row["rss_mb"] = finetune.rss_mb()
-    finally:
-        stop_process(finetune.process)
-    probe = requests["v2 status"]["path"]
-    inference = start_prism(str(ROOT / "openapi/segmind-inference.yaml"), probe)
-    try:
-        row["routes"]["v2 status"] = load(
-            inference, [requests["v2 status"]], args.connections, args.seconds, args.warmup
-        )
-    finally:
-        stop_process(inference.process)
+            row["rss_mb"][route] = server.rss_mb()
+        finally:
+            stop_process(server.process)
+    row["startup_s"] = statistics.median(startups)
     return row
+
+
+def tunemock_row(name: str, state_dir: str | None = None) -> Row:
+    def start(route: str) -> Server:
+        # SQLite: a fresh file per route, for the same reason as a fresh server
+        state = ("--state", f"{state_dir}/{route.replace(' ', '-')}.db") if state_dir else ()
+        return start_tunemock(name, *TUNEMOCK_ARGS, *state)
+
+    def prepare(server: Server) -> dict[str, dict[str, Any]]:
+        return requests_for(*prepare_tunemock(server.base_url))
+
+    return measure(name, start, prepare)
+
+
+def bare_row() -> Row:
+    return measure("bare uvicorn", lambda route: start_bare(), lambda server: FIXED)
+
+
+def prism_row() -> Row:
+    """Prism mocks one file per process: the fine-tune routes from segmind-finetune.yaml, v2
+    status from segmind-inference.yaml."""
+
+    def start(route: str) -> Server:
+        if route == "v2 status":
+            probe = FIXED[route]["path"]
+            return start_prism(str(ROOT / "openapi/segmind-inference.yaml"), probe)
+        return start_prism(str(ROOT / "openapi/segmind-finetune.yaml"), "/finetune/request/list")
+
+    return measure("Prism 5 (static)", start, lambda server: FIXED)
 
 
 def fmt_statuses(result: dict[str, Any]) -> str:
@@ -94,7 +96,8 @@ def table(rows: list[Row]) -> str:
     for row in rows:
         for i, route in enumerate(ROUTES):
             r = row["routes"][route]
-            tail = f" {row['rss_mb']:>7.1f} {row['startup_s']:>7.2f}" if i == 0 else ""
+            start = f"{row['startup_s']:>7.2f}" if i == 0 else ""
+            tail = f" {row['rss_mb'][route]:>7.1f} {start:>7}"
             lines.append(
                 f"{row['server'] if i == 0 else '':<22} {route:<10} {r['rps']:>8.0f} "
                 f"{r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {fmt_statuses(r):>8}{tail}"
@@ -135,13 +138,22 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--no-prism", action="store_true", help="skip Prism (no node/npm)")
+    parser.add_argument("--only", choices=["memory", "sqlite", "bare", "prism"], nargs="*")
     args = parser.parse_args()
-    rows = [run_tunemock("tunemock (memory)", args)]
-    with tempfile.TemporaryDirectory(prefix="tunemock-bench-") as tmp:
-        rows.append(run_tunemock("tunemock (SQLite)", args, "--state", f"{tmp}/state.db"))
-    rows.append(run_bare(args))
-    if not args.no_prism:
-        rows.append(run_prism(args))
+    vars(ARGS).update(vars(args))
+    wanted = set(args.only or ["memory", "sqlite", "bare", "prism"])
+    if args.no_prism:
+        wanted.discard("prism")
+    rows = []
+    if "memory" in wanted:
+        rows.append(tunemock_row("tunemock (memory)"))
+    if "sqlite" in wanted:
+        with tempfile.TemporaryDirectory(prefix="tunemock-bench-") as tmp:
+            rows.append(tunemock_row("tunemock (SQLite)", tmp))
+    if "bare" in wanted:
+        rows.append(bare_row())
+    if "prism" in wanted:
+        rows.append(prism_row())
     print(
         f"{args.connections} connections, {args.seconds:g} s per route after {args.warmup:g} s "
         f"warm-up; Python {platform.python_version()}, load generator in its own process on "
