@@ -14,8 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mock_server import scenario
 from mock_server.admin import routes as admin_routes
 from mock_server.config import Config
+from mock_server.errors import ConfigError, DomainError
 from mock_server.credits import Credits
 from mock_server.faults import Faults
 from mock_server.files import routes as files_routes
@@ -29,6 +31,8 @@ from mock_server.http.render import error_response
 from mock_server.http.validation import RequestValidator
 from mock_server.inference import routes as inference_routes
 from mock_server.runtime import Runtime
+from mock_server.scenario import ScenarioServices
+from mock_server.scenario import routes as scenario_routes
 from mock_server.spec import SpecBundle, load_specs
 from mock_server.storage.routes import storage_endpoint
 from mock_server.storage.service import StorageService, storage_root
@@ -53,6 +57,7 @@ HANDLERS: Mapping[str, Handler] = {
     **files_routes.HANDLERS,
     **webhook_routes.HANDLERS,
     **admin_routes.HANDLERS,
+    **scenario_routes.HANDLERS,
 }
 
 
@@ -78,6 +83,13 @@ def build_services(rt: Runtime) -> dict[str, Any]:
     services.update(inference_routes.services(rt, services["finetune"], services["credits"]))
     services.update(trainer_routes.services(rt, services["credits"]))
     services["faults"] = Faults(rt.store, config.faults)
+
+    def reset() -> None:
+        rt.store.reset()
+        storage.after_reset()
+        services["faults"].after_reset()
+
+    services["reset"] = reset
     services["jobs"] = {
         "finetune": services["finetune"],
         "inference": services["inference"],
@@ -93,7 +105,25 @@ def build_services(rt: Runtime) -> dict[str, Any]:
         timeout=config.webhook_timeout,
         trainer=services["trainer"],
     )
+    services["scenario"] = ScenarioServices(
+        rt,
+        services["finetune"],
+        services["inference"],
+        services["trainer"],
+        services["webhooks"].registry,
+        services["credits"],
+        reset,
+    )
     return services
+
+
+def _load_scenario(services: ScenarioServices, config: Config) -> None:
+    assert config.scenario is not None
+    try:
+        document = scenario.read_file(services.rt.spec, config.scenario)
+        scenario.ScenarioLoader(services).load(document, f"http://{config.host}:{config.port}")
+    except DomainError as exc:
+        raise ConfigError(f"--scenario {config.scenario}: {exc.message}") from exc
 
 
 def create_app(config: Config | None = None, store: Store | None = None) -> Starlette:
@@ -102,6 +132,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     spec = load_specs(config.spec_dir)
     rt = Runtime.build(config, spec, store)
     services = build_services(rt)
+    if config.scenario is not None:  # a bad file stops the start (ConfigError)
+        _load_scenario(services["scenario"], config)
     handlers = dict(HANDLERS)
     for op in spec.operations:  # every /v1/<model> and /v2/<model> the spec lists
         found = inference_routes.handler_for_model_path(op.method, op.path)
@@ -113,9 +145,9 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         found = spec.match(method, path)
         return (found[0].operation_id, found[0].family) if found else None
 
-    def needs_key(method: str, path: str) -> str | None:
+    def needs_key(method: str, path: str) -> tuple[str, str] | None:
         found = spec.match(method, path)
-        return found[0].family if found and found[0].secured else None
+        return (found[0].operation_id, found[0].family) if found and found[0].secured else None
 
     faults: Faults = services["faults"]
     middleware = [
@@ -126,7 +158,12 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         # then rate limits per key and group: a limited request never reaches a handler
         Middleware(RateLimit, limits=config.rate_limits, classify=classify),
         # innermost: the tenant is known before any handler runs
-        Middleware(ApiKeyAuth, needs_key=needs_key, accepted=frozenset(config.api_keys)),
+        Middleware(
+            ApiKeyAuth,
+            needs_key=needs_key,
+            accepted=frozenset(config.api_keys),
+            key_settings=config.key_settings,
+        ),
     ]
     routes = [
         Route("/storage/{key:path}", storage_endpoint, methods=_ALL_METHODS),

@@ -46,8 +46,8 @@ class Config:
     # prompts containing one of these fail like the vendor's content (RAI) blocks
     blocked_words: tuple[str, ...] = ("nsfw", "rai-block")
     default_credits: float | None = None  # None: unlimited, unless a key's settings say
-    # what each paid operation costs (issue 11 refines this per model and steps)
-    costs: Mapping[str, float] = field(
+    # what each paid operation costs: a number, or rules by request fields (credits.CostTable)
+    costs: Mapping[str, Any] = field(
         default_factory=lambda: {"finetune": 10.0, "lora-trainer": 10.0, "inference": 1.0}
     )
     # Accepted API keys; empty = any non-empty key is a tenant of its own.
@@ -56,6 +56,7 @@ class Config:
     # {group: {per_second, burst}}; a group is an operationId, an API family or "*"
     rate_limits: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()  # fault rules loaded at start (see /_mock/faults)
+    scenario: Path | None = None  # a scenario file (YAML/JSON) loaded into the state at start
 
     def to_json(self) -> str:
         """Every setting as JSON (hands a resolved config to uvicorn worker processes)."""

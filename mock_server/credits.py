@@ -1,15 +1,103 @@
 """Credits per API key: a balance (unlimited unless configured or set through the admin
-API) that paid operations draw from, atomically, so a refused request changes nothing."""
+API) that paid operations draw from, atomically, so a refused request changes nothing.
+
+What an operation costs comes from the config's cost table (see `CostTable`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from mock_server.errors import InsufficientCredits
+from mock_server.errors import ConfigError, InsufficientCredits
 from mock_server.store import Store
 
 _PREFIX = "credits:"
+_KNOWN = "credits-keys"  # every key whose credits were ever set, for admin views and export
+
+
+def _lookup(facts: Mapping[str, Any], dotted: str) -> Any:
+    """`advance_parameters.steps` → facts["advance_parameters"]["steps"] (None if absent)."""
+    node: Any = facts
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+@dataclass(frozen=True)
+class CostRule:
+    """`base + sum(rate * request[field])`, for requests whose fields match `when`."""
+
+    when: Mapping[str, Any]
+    base: float
+    per: Mapping[str, float]
+
+    def matches(self, facts: Mapping[str, Any]) -> bool:
+        for dotted, wanted in self.when.items():
+            have = _lookup(facts, dotted)
+            allowed = wanted if isinstance(wanted, list) else [wanted]
+            if have not in allowed:
+                return False
+        return True
+
+    def cost(self, facts: Mapping[str, Any]) -> float:
+        total = self.base
+        for dotted, rate in self.per.items():
+            value = _lookup(facts, dotted)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                total += rate * float(value)
+        return total
+
+
+class CostTable:
+    """Per operation (`finetune`, `lora-trainer`, `inference`) either a flat number or a list
+    of rules, first match wins (no match: free), e.g.
+
+        finetune:
+          - {when: {base_model: FLUX_PRO}, base: 20, per: {advance_parameters.steps: 0.01}}
+          - {base: 10}
+        inference:
+          - {when: {hardware: fast}, base: 2, per: {steps: 0.04}}
+          - {base: 1}
+    """
+
+    def __init__(self, costs: Mapping[str, Any]) -> None:
+        self._rules = {op: _rules(op, spec) for op, spec in costs.items()}
+
+    def cost_of(self, operation: str, facts: Mapping[str, Any]) -> float:
+        for rule in self._rules.get(operation, ()):
+            if rule.matches(facts):
+                return max(0.0, rule.cost(facts))
+        return 0.0
+
+    def describe(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            op: [{"when": dict(r.when), "base": r.base, "per": dict(r.per)} for r in rules]
+            for op, rules in self._rules.items()
+        }
+
+
+def _rules(operation: str, spec: Any) -> tuple[CostRule, ...]:
+    if isinstance(spec, int | float) and not isinstance(spec, bool):
+        return (CostRule({}, float(spec), {}),)
+    if not isinstance(spec, Sequence) or isinstance(spec, str):
+        raise ConfigError(f"costs.{operation}: a number or a list of rules, not {spec!r}")
+    rules = []
+    for i, raw in enumerate(spec):
+        where = f"costs.{operation}[{i}]"
+        if not isinstance(raw, Mapping) or set(raw) - {"when", "base", "per"}:
+            raise ConfigError(f"{where}: a rule has only when, base and per")
+        when, per = raw.get("when") or {}, raw.get("per") or {}
+        if not isinstance(when, Mapping) or not isinstance(per, Mapping):
+            raise ConfigError(f"{where}: when and per map field names to values")
+        try:
+            rates = {str(k): float(v) for k, v in per.items()}
+            rules.append(CostRule(dict(when), float(raw.get("base", 0.0)), rates))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: base and per rates must be numbers ({exc})") from exc
+    return tuple(rules)
 
 
 class Credits:
@@ -18,12 +106,12 @@ class Credits:
         store: Store,
         default: float | None,
         key_settings: Mapping[str, Mapping[str, Any]],
-        costs: Mapping[str, float],
+        costs: Mapping[str, Any],
     ) -> None:
         self._store = store
         self._default = default
         self._per_key = {k: v["credits"] for k, v in key_settings.items() if "credits" in v}
-        self._costs = dict(costs)
+        self.costs = CostTable(costs)
 
     def balance(self, api_key: str) -> float | None:
         """The key's credits; None means unlimited."""
@@ -35,14 +123,18 @@ class Credits:
 
     def set(self, api_key: str, credits: float | None) -> float | None:
         self._store.set_meta(_PREFIX + api_key, credits)
+        self._store.update_meta(_KNOWN, lambda keys: sorted({*(keys or []), api_key}))
         return self.balance(api_key)
 
-    def cost_of(self, operation: str) -> float:
-        return float(self._costs.get(operation, 0.0))
+    def known_keys(self) -> list[str]:
+        """Keys with credits of their own (configured or set), sorted."""
+        stored = self._store.get_meta(_KNOWN) or []
+        return sorted({*self._per_key, *stored})
 
-    def charge(self, api_key: str, operation: str) -> None:
-        """Take the operation's cost, or raise InsufficientCredits and take nothing."""
-        cost = self.cost_of(operation)
+    def charge(self, api_key: str, operation: str, facts: Mapping[str, Any]) -> None:
+        """Take what the operation costs for this request (`facts`: its fields), or raise
+        InsufficientCredits and take nothing."""
+        cost = self.costs.cost_of(operation, facts)
         if cost <= 0 or self.balance(api_key) is None:
             return
         start = self.balance(api_key)

@@ -37,9 +37,7 @@ async def health(ctx: HandlerContext) -> Response:
 
 
 async def reset(ctx: HandlerContext) -> Response:
-    ctx.runtime.store.reset()
-    ctx.services["storage"].after_reset()
-    ctx.services["faults"].after_reset()
+    ctx.services["reset"]()
     return JSONResponse({"reset": True})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -28,6 +29,7 @@ def banner(config: Config, apis: list[str]) -> str:
             f"state {config.state or 'in memory'} · workers {config.workers} · "
             f"datasets {config.datasets}",
             f"  keys     x-api-key: {keys} (each key is a tenant)",
+            f"  dashboard [cyan]{base}/_mock/ui/[/cyan]",
             f"  admin    {base}/_mock/health · /_mock/clock · /_mock/jobs · /_mock/requests",
             f"  SDK      SegmindClient(api_key='any-key', base_url='{base}/v1'); "
             f"Finetune.base_url = '{base}/finetune/request'",
@@ -77,6 +79,13 @@ def banner(config: Config, apis: list[str]) -> str:
     default=None,
     help="uvicorn worker processes; more than 1 needs --state [default: 1].",
 )
+@click.option(
+    "--scenario",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenario file (YAML/JSON) to pre-load: tenants, credits, webhooks, jobs in any "
+    "state (e.g. fixtures/scenarios/demo.yaml).",
+)
 def serve(
     host: str | None,
     port: int | None,
@@ -86,6 +95,7 @@ def serve(
     config_file: Path | None,
     datasets: str | None,
     workers: int | None,
+    scenario: Path | None,
 ) -> None:
     """Start the mock (defaults: 127.0.0.1:8000, in-memory state, real clock, fast timing).
 
@@ -101,6 +111,7 @@ def serve(
             state=state,
             datasets=datasets,
             workers=workers,
+            scenario=scenario,
         )
         if config.workers > 1 and config.state is None:
             raise click.UsageError("--workers > 1 needs --state FILE: memory is per process")
@@ -114,7 +125,8 @@ def serve(
         uvicorn.run(app, host=config.host, port=config.port, log_level="warning")
         return
     app.state.runtime.store.close()
-    os.environ[CONFIG_ENV] = config.to_json()
+    # the scenario is in the state file now: workers must not load it again
+    os.environ[CONFIG_ENV] = replace(config, scenario=None).to_json()
     uvicorn.run(
         "mock_server.asgi:app_from_env",
         factory=True,

@@ -16,12 +16,13 @@ from typing import Any, Protocol
 from mock_server.clock import iso, parse_iso
 from mock_server.credits import Credits
 from mock_server.datasets import DatasetRules
-from mock_server.errors import NotFound
+from mock_server.errors import InvalidInput, NotFound
 from mock_server.lifecycle import Lifecycle, Transition, current, plan, plan_failure, serial
 from mock_server.lifecycle.machine import history
 from mock_server.lifecycle.stored import force_stored
 from mock_server.runtime import Runtime
 from mock_server.spec.defaults import apply_defaults, branch_for
+from mock_server.spec.schemas import first_problem, schema_validator
 from mock_server.store import Record
 
 KIND = "finetune"
@@ -93,6 +94,7 @@ class FinetuneService:
         op = rt.spec.operation("finetune_submit")
         self._doc = rt.spec.documents[op.family]
         self._submit_schema = op.raw["requestBody"]["content"]["application/json"]["schema"]
+        self._submit_check = schema_validator(self._doc, self._submit_schema)
 
     def dataset_rules(self, branch: Mapping[str, Any]) -> DatasetRules:
         """What this model's dataset must be, from its data_source_path in the spec."""
@@ -103,10 +105,10 @@ class FinetuneService:
     def submit(self, tenant: str, body: Mapping[str, Any], base_url: str) -> FinetuneJob:
         """Accept a validated submit body: apply the model's defaults, check the dataset,
         plan the lifecycle (a refused dataset fails the job when it leaves REQUESTED)."""
-        if self._credits is not None:
-            self._credits.charge(tenant, KIND)  # refused: nothing else happens
         request = apply_defaults(self._doc, self._submit_schema, body)
         branch = branch_for(self._doc, self._submit_schema, body)
+        if self._credits is not None:
+            self._credits.charge(tenant, KIND, request)  # refused: nothing else happens
         url = str(request["data_source_path"])
         problem = self._intake.check(url, self.dataset_rules(branch), tenant, base_url)
         now = self._rt.clock.now()
@@ -116,16 +118,51 @@ class FinetuneService:
             if problem is None
             else plan_failure(self.lifecycle, now, durations, problem)
         )
+        return self._store(tenant, str(uuid.uuid4()), body, planned, base_url, None)
+
+    def preload(
+        self,
+        tenant: str,
+        job_id: str,
+        body: Mapping[str, Any],
+        planned: Sequence[Transition],
+        base_url: str,
+        public: bool | None = None,
+    ) -> FinetuneJob:
+        """Scenarios: put a job with a ready-made plan in place of any job with its id (no
+        credits drawn, no dataset read). `body` must be a valid submit body."""
+        self.check_preload(job_id, body)
+        self._rt.store.delete(KIND, job_id, None)
+        return self._store(tenant, job_id, body, planned, base_url, public)
+
+    def check_preload(self, job_id: str, body: Mapping[str, Any]) -> None:
+        """InvalidInput unless `body` is a valid submit body."""
+        problem = first_problem(self._submit_check, body)
+        if problem:
+            raise InvalidInput(f"finetune {job_id}: {problem}")
+
+    def _store(
+        self,
+        tenant: str,
+        job_id: str,
+        body: Mapping[str, Any],
+        planned: Sequence[Transition],
+        base_url: str,
+        public: bool | None,
+    ) -> FinetuneJob:
+        request = apply_defaults(self._doc, self._submit_schema, body)
+        branch = branch_for(self._doc, self._submit_schema, body)
+        url = str(request["data_source_path"])
         doc = {
             "request": request,
             "id_keys": dict(branch["x-id-keys"]),
             "source": _source_of(url),
-            "public": bool(request.get("segmind_public", False)),
-            "created_at": iso(now),
+            "public": bool(request.get("segmind_public", False) if public is None else public),
+            "created_at": iso(planned[0].at),
             "transitions": serial.dump(planned),
             "base_url": base_url,
         }
-        record = self._rt.store.insert(KIND, tenant, str(uuid.uuid4()), doc)
+        record = self._rt.store.insert(KIND, tenant, job_id, doc)
         return FinetuneJob.from_record(record)
 
     def get(self, tenant: str | None, job_id: str) -> FinetuneJob:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -54,33 +55,46 @@ class RequestJournal:
 
 
 class ApiKeyAuth:
-    """`x-api-key` → tenant for operations whose spec requires the key; 401 without one
-    (and, when the config lists keys, with an unknown one)."""
+    """`x-api-key` → tenant for operations whose spec requires the key: 401 without one,
+    with an unknown one (when the config lists keys) or a disabled one; 403 when the key's
+    settings forbid the operation's group (operationId, API family or "*")."""
 
     def __init__(
         self,
         app: ASGIApp,
-        needs_key: Callable[[str, str], str | None],
+        needs_key: Callable[[str, str], tuple[str, str] | None],
         accepted: frozenset[str],
+        key_settings: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.app = app
-        self.needs_key = needs_key  # (method, path) -> family if a key is required
+        self.needs_key = needs_key  # (method, path) -> (operationId, family) if a key is needed
         self.accepted = accepted
+        self.settings = key_settings or {}
+
+    def _problem(self, key: str, op_id: str, family: str) -> tuple[int, str] | None:
+        if not key:
+            return 401, "Missing API key: send it in the x-api-key header"
+        if self.accepted and key not in self.accepted:
+            return 401, "Invalid API key"
+        settings = self.settings.get(key, {})
+        if settings.get("disabled"):
+            return 401, "API key disabled"
+        forbidden = settings.get("forbidden") or ()
+        group = next((g for g in (op_id, family, "*") if g in forbidden), None)
+        if group is not None:
+            return 403, f"This API key has no permission for {op_id} (forbidden: {group})"
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        family = self.needs_key(scope["method"], scope["path"])
-        if family is not None:
+        found = self.needs_key(scope["method"], scope["path"])
+        if found is not None:
             key = Headers(scope=scope).get("x-api-key", "").strip()
-            problem = None
-            if not key:
-                problem = "Missing API key: send it in the x-api-key header"
-            elif self.accepted and key not in self.accepted:
-                problem = "Invalid API key"
+            problem = self._problem(key, *found)
             if problem:
-                await error_response(family, 401, problem)(scope, receive, send)
+                await error_response(found[1], *problem)(scope, receive, send)
                 return
             scope.setdefault("state", {})["tenant"] = key
         await self.app(scope, receive, send)

@@ -19,6 +19,7 @@ from mock_server.lifecycle.stored import force_stored
 from mock_server.runtime import Runtime
 from mock_server.spec import Operation
 from mock_server.spec.defaults import apply_defaults
+from mock_server.spec.schemas import first_problem, schema_validator
 
 KIND = "inference"
 
@@ -34,6 +35,7 @@ class InferenceJob:
     params: Mapping[str, Any] = field(repr=False)
     created_at: datetime
     transitions: tuple[Transition, ...]
+    model: str | None = None  # the /v2/<slug> it was sent to (None: stored before it was kept)
 
     @classmethod
     def from_doc(cls, job_id: str, tenant: str, doc: Mapping[str, Any]) -> InferenceJob:
@@ -43,6 +45,7 @@ class InferenceJob:
             doc["params"],
             parse_iso(doc["created_at"]),
             serial.load(doc["transitions"]),
+            doc.get("model"),
         )
 
     def state_at(self, now: datetime) -> Transition:
@@ -52,6 +55,11 @@ class InferenceJob:
         """Server compute time: from entering PROCESSING to the end."""
         moments = [t.at for t in self.transitions]
         return max(0.0, (moments[-1] - moments[min(1, len(moments) - 1)]).total_seconds())
+
+
+def model_of(op: Operation) -> str:
+    """The model slug of a /v1/<slug> or /v2/<slug> operation."""
+    return op.path.rstrip("/").rsplit("/", 1)[-1]
 
 
 class InferenceService:
@@ -101,7 +109,7 @@ class InferenceService:
         params = dict(apply_defaults(self._rt.spec.documents[op.family], schema, body))
         self.check_model(tenant, str(params["finetune_id"]))
         if self._credits is not None:
-            self._credits.charge(tenant, KIND)
+            self._credits.charge(tenant, KIND, params)
         return params
 
     def processing_time(self, params: Mapping[str, Any]) -> float:
@@ -138,8 +146,47 @@ class InferenceService:
             if problem is None
             else plan_failure(self.lifecycle, now, durations, problem, after="PROCESSING")
         )
-        doc = {"params": params, "created_at": iso(now), "transitions": serial.dump(planned)}
-        job_id = str(uuid.uuid4())
+        return self._store(tenant, str(uuid.uuid4()), params, planned, model_of(op))
+
+    def preload(
+        self,
+        tenant: str,
+        job_id: str,
+        body: Mapping[str, Any],
+        op: Operation,
+        planned: Sequence[Transition],
+    ) -> InferenceJob:
+        """Scenarios: put a v2 request with a ready-made plan in place of any request with
+        its id (no credits drawn, no model check: the model may be loaded after it)."""
+        params = self.check_preload(job_id, body, op)
+        self._rt.store.delete(KIND, job_id, None)
+        return self._store(tenant, job_id, params, planned, model_of(op))
+
+    def check_preload(
+        self, job_id: str, body: Mapping[str, Any], op: Operation
+    ) -> dict[str, Any]:
+        """The body with the model's defaults; InvalidInput unless it is a valid v2 body."""
+        schema = op.raw["requestBody"]["content"]["application/json"]["schema"]
+        doc = self._rt.spec.documents[op.family]
+        problem = first_problem(schema_validator(doc, schema), body)
+        if problem:
+            raise InvalidInput(f"inference {job_id}: {problem}")
+        return dict(apply_defaults(doc, schema, body))
+
+    def _store(
+        self,
+        tenant: str,
+        job_id: str,
+        params: Mapping[str, Any],
+        planned: Sequence[Transition],
+        model: str,
+    ) -> InferenceJob:
+        doc = {
+            "model": model,
+            "params": params,
+            "created_at": iso(planned[0].at),
+            "transitions": serial.dump(planned),
+        }
         record = self._rt.store.insert(KIND, tenant, job_id, doc)
         return InferenceJob.from_doc(record.id, record.tenant, record.doc)
 

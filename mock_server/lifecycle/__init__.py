@@ -8,6 +8,7 @@ from mock_server.lifecycle.machine import (
     force,
     plan,
     plan_failure,
+    plan_reached,
 )
 from mock_server.lifecycle.timing import TimingProfile, load_timing
 
@@ -20,4 +21,5 @@ __all__ = [
     "load_timing",
     "plan",
     "plan_failure",
+    "plan_reached",
 ]

@@ -93,6 +93,37 @@ def plan_failure(
     return (*kept, Transition(lifecycle.failure, failed_at, detail))
 
 
+def plan_reached(
+    lifecycle: Lifecycle,
+    state: str,
+    at: datetime,
+    durations: Mapping[str, float],
+    detail: str | None = None,
+    failed_after: str | None = None,
+) -> tuple[Transition, ...]:
+    """A plan in which the job entered `state` at `at`, as if it had been submitted earlier
+    (scenarios preload jobs in any state). The rest of a happy-path plan stays ahead of it;
+    the failure state is reached from `failed_after` (default: the initial state)."""
+    path = lifecycle.happy_path()
+    if failed_after is not None and failed_after not in path[:-1]:
+        raise IllegalTransition(
+            f"failed_after must be a state a job can fail from ({', '.join(path[:-1])})"
+        )
+    if state == lifecycle.failure:
+        planned = plan_failure(
+            lifecycle, at, durations, detail or "Failed (scenario)", after=failed_after
+        )
+        index = len(planned) - 1
+    elif state in path:
+        planned = plan(lifecycle, at, durations)
+        index = path.index(state)
+    else:
+        known = ", ".join(lifecycle.states)
+        raise IllegalTransition(f"{state!r} is not a state of {lifecycle.name} ({known})")
+    shift = planned[index].at - at
+    return tuple(Transition(t.state, t.at - shift, t.detail) for t in planned)
+
+
 def current(transitions: Sequence[Transition], now: datetime) -> Transition:
     """The last transition that has happened by `now` (the first one if none has yet)."""
     reached = transitions[0]

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
 
 from mock_server.spec.loader import SpecDocument
 
@@ -33,3 +34,20 @@ def schema_validator(doc: SpecDocument, schema: Mapping[str, Any]) -> Draft20201
         registry=doc.registry,
         format_checker=FormatChecker(),
     )
+
+
+def first_problem(validator: Draft202012Validator, instance: Any) -> str | None:
+    """The most relevant way `instance` fails (with where), or None when it is valid."""
+    error = best_match(validator.iter_errors(instance))
+    if error is None:
+        return None
+    while error.validator in ("oneOf", "anyOf") and error.context:
+        # no branch fits: explain the branch that came closest (fewest errors), which is
+        # the one the discriminator picked when the value names its branch
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        closest = min(branches.values(), key=len)
+        error = best_match(closest) or closest[0]
+    where = "/".join(str(part) for part in error.absolute_path)
+    return f"{where}: {error.message}" if where else error.message

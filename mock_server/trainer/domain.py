@@ -24,6 +24,7 @@ from mock_server.lifecycle.machine import history
 from mock_server.lifecycle.stored import force_stored
 from mock_server.runtime import Runtime
 from mock_server.spec.defaults import apply_defaults
+from mock_server.spec.schemas import first_problem, schema_validator
 from mock_server.trainer.rules import apply_rules
 
 KIND = "lora-trainer"
@@ -83,6 +84,7 @@ class TrainerService:
         self._doc = rt.spec.documents[op.family]
         media = op.raw["requestBody"]["content"]["multipart/form-data"]
         self._schema = self._doc.resolve(media["schema"]["$ref"])
+        self._check = schema_validator(self._doc, self._schema)
         too_large = op.raw["responses"]["413"]
         self._max_file = int(too_large.get("x-max-file-bytes", 20 * 1024 * 1024))
 
@@ -99,17 +101,51 @@ class TrainerService:
         urls = [str(u) for u in values.get("image_urls", [])] if not files else []
         if urls and self._rt.config.datasets == "fetch":
             self._check_urls(urls)
-        self._credits.charge(tenant, KIND)
+        self._credits.charge(tenant, KIND, values)
         job_id = uuid.uuid4().hex
-        args = {k: v for k, v in values.items() if v not in (None, "", [])}
-        args["image_count"] = len(files) or len(urls)
-        args["trigger_word"] = f"{values.get('lora_prefix')}_{job_id[:6]}"
+        values["image_count"] = len(files) or len(urls)
         now = self._rt.clock.now()
         durations = self._rt.timing.for_lifecycle(self.lifecycle.name)
+        return self._store(tenant, job_id, values, plan(self.lifecycle, now, durations), base_url)
+
+    def preload(
+        self,
+        tenant: str,
+        job_id: str,
+        form: Mapping[str, Any],
+        planned: Sequence[Transition],
+        base_url: str,
+    ) -> TrainingJob:
+        """Scenarios: put a job with a ready-made plan in place of any job with its id (no
+        credits drawn, no images read). `form` holds the trainer's fields (image_urls for
+        the images; uploads cannot be preloaded)."""
+        values = self.check_preload(job_id, form)
+        values.setdefault("image_count", len(values.get("image_urls") or []))
+        self._rt.store.delete(KIND, job_id, None)
+        return self._store(tenant, job_id, values, planned, base_url)
+
+    def check_preload(self, job_id: str, form: Mapping[str, Any]) -> dict[str, Any]:
+        """The form with its defaults; InvalidInput unless it is a valid trainer form."""
+        values = dict(apply_defaults(self._doc, self._schema, form))
+        problem = first_problem(self._check, values)
+        if problem:
+            raise InvalidInput(f"lora-trainer {job_id}: {problem}")
+        return values
+
+    def _store(
+        self,
+        tenant: str,
+        job_id: str,
+        values: Mapping[str, Any],
+        planned: Sequence[Transition],
+        base_url: str,
+    ) -> TrainingJob:
+        args = {k: v for k, v in values.items() if v not in (None, "", [])}
+        args.setdefault("trigger_word", f"{values.get('lora_prefix')}_{job_id[:6]}")
         doc = {
             "args": args,
-            "created_at": iso(now),
-            "transitions": serial.dump(plan(self.lifecycle, now, durations)),
+            "created_at": iso(planned[0].at),
+            "transitions": serial.dump(planned),
             "base_url": base_url,
         }
         record = self._rt.store.insert(KIND, tenant, job_id, doc)

@@ -75,6 +75,20 @@ class WebhookRegistry:
         self._check_limit(tenant, types, exclude=None)
         return self._insert(tenant, f"wh_{uuid.uuid4().hex[:20]}", url, types, since=None)
 
+    def preload(
+        self, tenant: str, webhook_id: str, url: str, types: Sequence[str]
+    ) -> Mapping[str, Any]:
+        """Scenarios: register a webhook under a chosen id, replacing any webhook with it.
+        It hears what happens from now on; Conflict past the spec's limit."""
+        self._check_limit(tenant, types, exclude=webhook_id)
+        self._rt.store.delete(KIND, webhook_id, None)
+        return self._insert(tenant, webhook_id, url, types, since=None)
+
+    def all_active(self) -> Sequence[tuple[str, Mapping[str, Any]]]:
+        """(tenant, webhook) of every tenant's active webhooks, oldest first."""
+        records = reversed(self._rt.store.list(KIND, None))
+        return [(r.tenant, r.doc) for r in records if r.doc["status"] == ACTIVE]
+
     def _insert(
         self, tenant: str, webhook_id: str, url: str, types: Sequence[str], since: str | None
     ) -> Mapping[str, Any]:

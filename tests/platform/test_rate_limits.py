@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
 from segmind.exceptions import SegmindError
 
@@ -56,3 +57,14 @@ def test_every_operation_of_the_contract_has_a_handler(mock_app) -> None:
         op.operation_id for op in mock_app.state.spec.operations if op.operation_id not in handlers
     ]
     assert missing == []
+
+
+async def test_429_then_success_once_the_window_passes(make_client) -> None:
+    limits = {"finetune_list": {"per_second": 2, "burst": 1}}
+    async with make_client(key="k", rate_limits=limits) as client:
+        first = await client.get("/finetune/request/list")
+        limited = await client.get("/finetune/request/list")
+        await anyio.sleep(float(limited.headers["retry-after"]))  # the wait it asks for
+        again = await client.get("/finetune/request/list")
+    assert (first.status_code, limited.status_code, again.status_code) == (200, 429, 200)
+    assert limited.headers["retry-after"] == "1"
