@@ -15,10 +15,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_server import scenario
+from mock_server.admin import dashboard_ops
 from mock_server.admin import routes as admin_routes
 from mock_server.config import Config
-from mock_server.errors import ConfigError, DomainError
 from mock_server.credits import Credits
+from mock_server.errors import ConfigError, DomainError
 from mock_server.faults import Faults
 from mock_server.files import routes as files_routes
 from mock_server.finetune import routes as finetune_routes
@@ -38,6 +39,7 @@ from mock_server.storage.routes import storage_endpoint
 from mock_server.storage.service import StorageService, storage_root
 from mock_server.store import Store
 from mock_server.trainer import routes as trainer_routes
+from mock_server.ui import routes as dashboard
 from mock_server.webhooks import routes as webhook_routes
 from mock_server.webhooks.deliveries import Deliveries, RetryPolicy
 from mock_server.webhooks.dispatcher import Dispatcher as WebhookDispatcher
@@ -57,6 +59,7 @@ HANDLERS: Mapping[str, Handler] = {
     **files_routes.HANDLERS,
     **webhook_routes.HANDLERS,
     **admin_routes.HANDLERS,
+    **dashboard_ops.HANDLERS,
     **scenario_routes.HANDLERS,
 }
 
@@ -170,6 +173,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         Route("/outputs/{name}", inference_routes.output_endpoint, methods=["GET", "HEAD"]),
         Route("/assets/{key:path}", files_routes.asset_endpoint, methods=["GET", "HEAD"]),
         Route("/lora-trainer/files/{job_id}/{name}", trainer_routes.sample_file, methods=["GET"]),
+        *dashboard.routes(),  # /_mock/ui: the dashboard (pages, events, assets)
         Route("/{path:path}", dispatcher.handle, methods=_ALL_METHODS),
     ]
 
@@ -183,9 +187,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         await webhooks.sender.aclose()
 
     async def unroutable(request: Request, exc: Exception) -> Response:
-        # paths Starlette's patterns cannot hold (a newline in a path parameter): the spec's
-        # matcher can, so the operation answers them like any other (vendor 404s included)
-        return await dispatcher.handle(request)
+        # paths no route pattern can hold (control characters): still a vendor-style 404
+        return error_response(None, 404, f"No such endpoint: {request.method} {request.url.path}")
 
     async def crashed(request: Request, exc: Exception) -> Response:
         # a bug of the mock: logged with its traceback, answered in the vendor's format

@@ -40,8 +40,7 @@ class Dispatcher:
         return None
 
     async def handle(self, request: Request) -> Response:
-        # the raw path: request.url drops newlines (urlsplit), the middleware saw them
-        path, method = request.scope["path"], request.method
+        path, method = request.url.path, request.method
         found = self.bundle.match(method, path)
         if found is None:
             family = self.family_for_path(path)

@@ -10,13 +10,18 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.clock import iso, utc_now
+from mock_server.http.capture import Exchange
 from mock_server.http.render import error_response
 from mock_server.store import Store
 
+_UNJOURNALED = ("/_mock/requests", "/_mock/ui")
+
 
 class RequestJournal:
-    """Records every request (method, path, status, tenant, latency, fault) in the store's
-    bounded journal; outermost, so it sees the status the client finally got."""
+    """Records every request (method, path, status, tenant, latency, fault, and a bounded,
+    masked copy of headers and bodies) in the store's bounded journal; outermost, so it sees
+    the status the client finally got. The journal's own reads and the dashboard's pages
+    (/_mock/ui) stay out of it."""
 
     def __init__(self, app: ASGIApp, store: Store, keep: int) -> None:
         self.app = app
@@ -24,21 +29,23 @@ class RequestJournal:
         self.keep = keep
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_mock/requests"):
+        if scope["type"] != "http" or scope["path"].startswith(_UNJOURNALED):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         status = 500  # what a client sees if the app dies before answering
         state = scope.setdefault("state", {})
+        exchange = Exchange(scope)
 
         async def record_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+            exchange.sent(message)
             await send(message)
 
         try:
-            await self.app(scope, receive, record_status)
+            await self.app(scope, exchange.receiving(receive), record_status)
         finally:
             self.store.append_journal(
                 {
@@ -49,6 +56,7 @@ class RequestJournal:
                     "latency_ms": round((time.perf_counter() - started) * 1000, 3),
                     "fault": state.get("fault"),
                     "at": iso(utc_now()),
+                    **exchange.entry(),
                 },
                 keep=self.keep,
             )

@@ -1,0 +1,60 @@
+"""Server-Sent Events for the dashboard: one short message whenever what the pages show may
+have changed, so each page refetches only its live part (never a full reload).
+
+The store has no change feed, so the stream polls a cheap fingerprint: the newest journal
+entry (every API call, the dashboard's own actions included), the clock, how many records
+of each kind exist and how far every delivery has got. A real clock moves statuses without
+any write, so its time is part of the fingerprint too (to the second).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+
+import anyio
+import anyio.to_thread
+
+from mock_server.clock import iso
+from mock_server.ui.views import Services
+
+#: How often the stream looks for a change, and how long one connection lasts (the browser
+#: reconnects by itself; a bounded stream never holds a server's shutdown up).
+POLL_SECONDS = 0.4
+STREAM_SECONDS = 25.0
+RETRY_MS = 500
+
+
+def fingerprint(s: Services) -> str:
+    store = s.rt.store
+    now = s.now
+    moment = iso(now.replace(microsecond=0)) if s.rt.clock.kind == "real" else iso(now)
+    deliveries = [
+        (r.id, r.doc["state"], len(r.doc["attempts"])) for r in s.webhooks.deliveries.all(None)
+    ]
+    parts = {
+        "journal": list(store.journal(1)),
+        "now": moment,
+        "jobs": {name: store.count(name, None) for name in s.kinds},
+        "webhooks": store.count("webhook", None),
+        "faults": store.count("fault", None),
+        "deliveries": deliveries,
+    }
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+async def stream(s: Services, once: bool = False) -> AsyncIterator[str]:
+    """`retry`, then a `data:` line with the fingerprint whenever it changes (and at once)."""
+    yield f"retry: {RETRY_MS}\n\n"
+    last = None
+    with anyio.move_on_after(STREAM_SECONDS):
+        while True:
+            mark = await anyio.to_thread.run_sync(fingerprint, s)
+            if mark != last:
+                last = mark
+                yield f"event: change\ndata: {mark}\n\n"
+                if once:
+                    return
+            await anyio.sleep(POLL_SECONDS)

@@ -1,0 +1,117 @@
+// tunemock dashboard: live parts of a page refetched when the mock changes (Server-Sent
+// Events), and forms that call the /_mock JSON API. Nothing else; no other host.
+"use strict";
+
+const statusLine = document.getElementById("status");
+const live = document.querySelector("[data-live]");
+
+function say(text, bad) {
+  statusLine.textContent = text;
+  statusLine.classList.toggle("bad", Boolean(bad));
+}
+
+// --- live updates -------------------------------------------------------------------------
+let busy = false;
+let again = false;
+
+async function refresh() {
+  if (!live) return;
+  if (busy) { again = true; return; }
+  busy = true;
+  try {
+    const url = new URL(location.href);
+    url.searchParams.set("fragment", "1");
+    const answer = await fetch(url.pathname + url.search, { cache: "no-store" });
+    if (answer.ok) swap(await answer.text());
+  } finally {
+    busy = false;
+    if (again) { again = false; refresh(); }
+  }
+}
+
+function swap(html) {
+  // keep what the reader opened and where the keyboard focus is
+  const open = new Set([...live.querySelectorAll("details[open]")].map(keyOf));
+  const focused = document.activeElement && live.contains(document.activeElement)
+    ? focusKey(document.activeElement) : null;
+  live.innerHTML = html;
+  for (const d of live.querySelectorAll("details")) if (open.has(keyOf(d))) d.open = true;
+  if (focused) {
+    const again = [...live.querySelectorAll("a, button, input, select, textarea, summary")]
+      .find((el) => focusKey(el) === focused);
+    if (again) again.focus();
+  }
+}
+
+function keyOf(details) {
+  const owner = details.closest("[data-delivery]");
+  const summary = details.querySelector("summary");
+  return details.dataset.key || [owner ? owner.dataset.delivery : "", summary ? summary.textContent : ""].join("|");
+}
+
+function focusKey(el) {
+  const form = el.closest("form");
+  return [el.tagName, el.name || "", el.textContent.trim(), form ? form.dataset.api : el.getAttribute("href")].join("|");
+}
+
+if (live && window.EventSource) {
+  let last = null;
+  const events = new EventSource(live.dataset.live);
+  events.addEventListener("change", (e) => {
+    // the first mark of a connection refreshes too: something may have changed between
+    // rendering the page and connecting
+    if (e.data !== last) refresh();
+    last = e.data;
+  });
+}
+
+// --- actions through the admin API -----------------------------------------------------------
+function bodyOf(form) {
+  const body = {};
+  const url = { path: form.dataset.api };
+  for (const el of form.elements) {
+    if (!el.name) continue;
+    let value;
+    if (el.type === "checkbox") { if (!el.checked) continue; value = true; }
+    else if (el.value === "" && el.dataset.type !== "number-or-null") continue;
+    else if (el.dataset.type === "number") value = Number(el.value);
+    else if (el.dataset.type === "number-or-null") value = el.value === "" ? null : Number(el.value);
+    else value = el.value;
+    if (url.path.includes("{" + el.name + "}")) {
+      url.path = url.path.replace("{" + el.name + "}", encodeURIComponent(value));
+      continue;
+    }
+    const parts = el.name.split(".");
+    let node = body;
+    for (const part of parts.slice(0, -1)) node = node[part] = node[part] || {};
+    node[parts[parts.length - 1]] = value;
+  }
+  return { path: url.path, body };
+}
+
+document.addEventListener("submit", async (event) => {
+  const form = event.target.closest("form[data-api]");
+  if (!form) return;
+  event.preventDefault();
+  const { path, body } = bodyOf(form);
+  const method = form.dataset.method || "POST";
+  const init = { method, headers: {} };
+  if (method !== "GET" && method !== "DELETE") {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const button = form.querySelector("button");
+  if (button) button.disabled = true;
+  try {
+    const answer = await fetch(path, init);
+    const text = await answer.text();
+    let shown = text;
+    try { const data = JSON.parse(text); shown = data.error || (data.now ? "Clock now " + data.now : ""); } catch (e) { /* plain text */ }
+    say(`${method} ${path} → ${answer.status}${shown ? ": " + shown : ""}`, !answer.ok);
+  } catch (error) {
+    say(`${method} ${path} failed: ${error}`, true);
+  } finally {
+    if (button && button.isConnected) button.disabled = false;
+  }
+  refresh();
+});
