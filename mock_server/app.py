@@ -187,8 +187,9 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         await webhooks.sender.aclose()
 
     async def unroutable(request: Request, exc: Exception) -> Response:
-        # paths no route pattern can hold (control characters): still a vendor-style 404
-        return error_response(None, 404, f"No such endpoint: {request.method} {request.url.path}")
+        # paths Starlette's patterns cannot hold (a newline in a path parameter): the spec's
+        # matcher can, so the operation answers them like any other (vendor 404s included)
+        return await dispatcher.handle(request)
 
     async def crashed(request: Request, exc: Exception) -> Response:
         # a bug of the mock: logged with its traceback, answered in the vendor's format

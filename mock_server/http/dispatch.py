@@ -40,7 +40,8 @@ class Dispatcher:
         return None
 
     async def handle(self, request: Request) -> Response:
-        path, method = request.url.path, request.method
+        # the raw path: request.url drops newlines (urlsplit), the middleware saw them
+        path, method = request.scope["path"], request.method
         found = self.bundle.match(method, path)
         if found is None:
             family = self.family_for_path(path)
