@@ -7,7 +7,6 @@ import json
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from mock_server.errors import Conflict
@@ -20,15 +19,17 @@ def _encode(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-@dataclass
-class _Row:
-    tenant: str
-    doc: str  # canonical JSON text: every read decodes a fresh copy nobody else holds
-    version: int
-    seq: int
+#: A stored record: (tenant, doc as canonical JSON text, version, seq). A plain tuple of str
+#: and int on purpose: the garbage collector stops tracking such tuples (not dataclasses, not
+#: NamedTuples), so 100k stored jobs add nothing to each full collection, which otherwise
+#: walks them all and puts a tail on every request of a big store.
+_Row = tuple[str, str, int, int]
 
-    def record(self, kind: str, id: str) -> Record:
-        return Record(kind, id, self.tenant, json.loads(self.doc), self.version, self.seq)
+
+def _record(kind: str, id: str, row: _Row) -> Record:
+    tenant, doc, version, seq = row
+    # every read decodes a fresh copy nobody else holds
+    return Record(kind, id, tenant, json.loads(doc), version, seq)
 
 
 class MemoryStore:
@@ -46,7 +47,7 @@ class MemoryStore:
 
     def _visible(self, kind: str, id: str, tenant: str | None) -> _Row | None:
         row = self._rows.get(kind, {}).get(id)
-        if row is None or (tenant is not None and row.tenant != tenant):
+        if row is None or (tenant is not None and row[0] != tenant):
             return None
         return row
 
@@ -57,29 +58,23 @@ class MemoryStore:
             if id in rows:
                 raise Conflict(f"{kind} {id!r} exists already")
             self._seq += 1
-            row = rows[id] = _Row(tenant, text, 1, self._seq)
+            row = rows[id] = (tenant, text, 1, self._seq)
             self._by_tenant.setdefault(kind, {}).setdefault(tenant, {})[id] = row
-            return row.record(kind, id)
+            return _record(kind, id, row)
 
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
         with self._lock:
             row = self._visible(kind, id, tenant)
-            return None if row is None else row.record(kind, id)
+            return None if row is None else _record(kind, id, row)
 
     def list(self, kind: str, tenant: str | None, limit: int | None = None) -> Sequence[Record]:
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")
         with self._lock:
             rows = self._rows_of(kind, tenant)
-            # a snapshot of the newest `limit` rows, taken under the lock; decoded outside it
-            newest = [
-                (id, row.tenant, row.doc, row.version, row.seq)
-                for id, row in itertools.islice(reversed(rows.items()), limit)
-            ]
-        return [
-            Record(kind, id, owner, json.loads(doc), version, seq)
-            for id, owner, doc, version, seq in newest
-        ]
+            # the newest `limit` rows (immutable tuples) under the lock; decoded outside it
+            newest = list(itertools.islice(reversed(rows.items()), limit))
+        return [_record(kind, id, row) for id, row in newest]
 
     def _rows_of(self, kind: str, tenant: str | None) -> dict[str, _Row]:
         if tenant is None:
@@ -99,20 +94,20 @@ class MemoryStore:
                 return None
             # change gets its own copy, so a change that edits it in place and then raises
             # leaves nothing behind; the row is touched only after change and encode succeed.
-            text = _encode(change(json.loads(row.doc)))
-            row.doc = text
-            row.version += 1
-            return row.record(kind, id)
+            owner, doc, version, seq = row
+            new = (owner, _encode(change(json.loads(doc))), version + 1, seq)
+            self._rows[kind][id] = self._by_tenant[kind][owner][id] = new
+            return _record(kind, id, new)
 
     def delete(self, kind: str, id: str, tenant: str | None) -> bool:
         with self._lock:
             if self._visible(kind, id, tenant) is None:
                 return False
             row = self._rows[kind].pop(id)
-            owned = self._by_tenant[kind][row.tenant]
+            owned = self._by_tenant[kind][row[0]]
             del owned[id]
             if not owned:  # tenants come and go in tests: keep no empty maps behind
-                del self._by_tenant[kind][row.tenant]
+                del self._by_tenant[kind][row[0]]
             return True
 
     def count(self, kind: str, tenant: str | None) -> int:
