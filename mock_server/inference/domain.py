@@ -162,9 +162,7 @@ class InferenceService:
         self._rt.store.delete(KIND, job_id, None)
         return self._store(tenant, job_id, params, planned, model_of(op))
 
-    def check_preload(
-        self, job_id: str, body: Mapping[str, Any], op: Operation
-    ) -> dict[str, Any]:
+    def check_preload(self, job_id: str, body: Mapping[str, Any], op: Operation) -> dict[str, Any]:
         """The body with the model's defaults; InvalidInput unless it is a valid v2 body."""
         schema = op.raw["requestBody"]["content"]["application/json"]["schema"]
         doc = self._rt.spec.documents[op.family]
