@@ -13,17 +13,28 @@ with a dedicated load machine. Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere
 
-from servers import ROOT, Server, load, start_bare, start_prism, start_tunemock, stop_process
+from servers import (
+    ROOT,
+    Server,
+    ensure_prism,
+    load,
+    start_bare,
+    start_prism,
+    start_tunemock,
+    stop_process,
+)
 from workload import ROUTES, prepare_tunemock, requests_for
 
 TUNEMOCK_ARGS = ("--timing", "instant", "--datasets", "skip")
@@ -36,27 +47,32 @@ FIXED = requests_for("3f1c0d2e", "0f9c2a8e-6b1d-4c3e-9a57-2d8e4b1f7c60")
 ARGS = argparse.Namespace(seconds=5.0, warmup=1.0, connections=32)
 
 
-def measure(name: str, start: Callable[[str], Server], prepare: Prepare) -> Row:
-    """Each route on a server of its own, started fresh (jobs left by the submit run would
-    otherwise weigh on the next route); RSS after each route's load; startup: the median."""
-    row: Row = {"server": name, "routes": {}, "rss_mb": {}}
-    startups = []
-    for route in ROUTES:
-        server = start(route)
+@dataclass
+class Contender:
+    """A server to measure: how to start it for a route, and the requests it answers 200."""
+
+    name: str
+    start: Callable[[str], Server]
+    prepare: Prepare
+    row: Row = field(default_factory=dict)
+
+    def measure(self, route: str) -> None:
+        """One route on a server of its own, started fresh (jobs left by the submit run would
+        otherwise weigh on the next route); RSS right after the load."""
+        self.row.setdefault("server", self.name)
+        server = self.start(route)
         try:
-            startups.append(server.startup_s)
-            request = prepare(server)[route]
-            row["routes"][route] = load(
-                server, [request], ARGS.connections, ARGS.seconds, ARGS.warmup
-            )
-            row["rss_mb"][route] = server.rss_mb()
+            self.row.setdefault("startups", []).append(server.startup_s)
+            request = self.prepare(server)[route]
+            result = load(server, [request], ARGS.connections, ARGS.seconds, ARGS.warmup)
+            self.row.setdefault("routes", {})[route] = result
+            self.row.setdefault("rss_mb", {})[route] = server.rss_mb()
         finally:
             stop_process(server.process)
-    row["startup_s"] = statistics.median(startups)
-    return row
+        self.row["startup_s"] = statistics.median(self.row["startups"])
 
 
-def tunemock_row(name: str, state_dir: str | None = None) -> Row:
+def tunemock(name: str, state_dir: str | None = None) -> Contender:
     def start(route: str) -> Server:
         # SQLite: a fresh file per route, for the same reason as a fresh server
         state = ("--state", f"{state_dir}/{route.replace(' ', '-')}.db") if state_dir else ()
@@ -65,14 +81,14 @@ def tunemock_row(name: str, state_dir: str | None = None) -> Row:
     def prepare(server: Server) -> dict[str, dict[str, Any]]:
         return requests_for(*prepare_tunemock(server.base_url))
 
-    return measure(name, start, prepare)
+    return Contender(name, start, prepare)
 
 
-def bare_row() -> Row:
-    return measure("bare uvicorn", lambda route: start_bare(), lambda server: FIXED)
+def bare() -> Contender:
+    return Contender("bare uvicorn", lambda route: start_bare(), lambda server: FIXED)
 
 
-def prism_row() -> Row:
+def prism() -> Contender:
     """Prism mocks one file per process: the fine-tune routes from segmind-finetune.yaml, v2
     status from segmind-inference.yaml."""
 
@@ -82,7 +98,7 @@ def prism_row() -> Row:
             return start_prism(str(ROOT / "openapi/segmind-inference.yaml"), probe)
         return start_prism(str(ROOT / "openapi/segmind-finetune.yaml"), "/finetune/request/list")
 
-    return measure("Prism 5 (static)", start, lambda server: FIXED)
+    return Contender("Prism 5 (static)", start, lambda server: FIXED)
 
 
 def fmt_statuses(result: dict[str, Any]) -> str:
@@ -144,20 +160,29 @@ def main() -> None:
     wanted = set(args.only or ["memory", "sqlite", "bare", "prism"])
     if args.no_prism:
         wanted.discard("prism")
-    rows = []
-    if "memory" in wanted:
-        rows.append(tunemock_row("tunemock (memory)"))
-    if "sqlite" in wanted:
-        with tempfile.TemporaryDirectory(prefix="tunemock-bench-") as tmp:
-            rows.append(tunemock_row("tunemock (SQLite)", tmp))
-    if "bare" in wanted:
-        rows.append(bare_row())
-    if "prism" in wanted:
-        rows.append(prism_row())
+    with tempfile.TemporaryDirectory(prefix="tunemock-bench-") as tmp:
+        contenders = {
+            "memory": tunemock("tunemock (memory)"),
+            "sqlite": tunemock("tunemock (SQLite)", tmp),
+            "bare": bare(),
+            "prism": prism(),
+        }
+        chosen = [c for key, c in contenders.items() if key in wanted]
+        if "prism" in wanted:
+            ensure_prism()  # the install is not part of any startup time
+        load_before = os.getloadavg()[0]
+        # route by route, every server in turn: a change in the machine's load (2 shared
+        # cores) then hits all of them, and the ratios stay fair
+        for route in ROUTES:
+            for contender in chosen:
+                contender.measure(route)
+        load_after = os.getloadavg()[0]
+    rows = [c.row for c in chosen]
     print(
         f"{args.connections} connections, {args.seconds:g} s per route after {args.warmup:g} s "
         f"warm-up; Python {platform.python_version()}, load generator in its own process on "
-        f"the same machine\n"
+        f"the same machine; 1-min load average {load_before:.2f} before, {load_after:.2f} "
+        f"after ({os.cpu_count()} cores)\n"
     )
     print(table(rows))
     ratio_table, verdicts = ratios(rows)
