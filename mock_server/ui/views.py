@@ -58,8 +58,9 @@ def clock_view(s: Services) -> dict[str, Any]:
 
 
 def tenants(s: Services) -> list[str]:
-    """Every key the mock has seen: configured, owning jobs or webhooks, or in the journal."""
-    found = set(s.rt.config.api_keys)
+    """Every key the mock has seen: configured, with credits of its own, owning jobs or
+    webhooks, or in the journal."""
+    found = set(s.rt.config.api_keys) | set(s.services["credits"].known_keys())
     for kind in s.kinds.values():
         found.update(job.tenant for job in kind.list(None))
     found.update(row["tenant"] for row in all_webhooks(s.rt.store))
