@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import anyio.to_thread
 import httpx
 from standardwebhooks.webhooks import Webhook
@@ -53,6 +54,9 @@ class Sender:
     def __init__(self, timeout: float, policy: str) -> None:
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         self._policy = policy
+        # httpx's timeout is per network operation: a target that trickles its answer a
+        # byte at a time never trips it. The whole attempt gets the same bound.
+        self._deadline = timeout
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -78,8 +82,9 @@ class Sender:
             }
         started = time.perf_counter()
         try:
-            response = await self._client.post(url, content=body, headers=headers)
-        except httpx.TimeoutException:
+            with anyio.fail_after(self._deadline):
+                response = await self._client.post(url, content=body, headers=headers)
+        except (httpx.TimeoutException, TimeoutError):
             return Outcome(None, _ms(started), "timeout", None)
         except httpx.HTTPError as exc:
             return Outcome(None, _ms(started), f"connection error: {exc}", None)
