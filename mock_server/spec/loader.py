@@ -16,6 +16,9 @@ from referencing.jsonschema import DRAFT202012
 
 from mock_server.errors import SpecError
 
+#: libyaml's loader when PyYAML has it (about 6x faster start), else the pure-Python one
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 #: Env var that points the loader at another folder of specs (e.g. a user's fork).
 SPEC_DIR_ENV = "TUNEMOCK_SPEC_DIR"
 
@@ -86,7 +89,7 @@ class SpecDocument:
 def load_document(path: Path) -> SpecDocument:
     """Parse one spec file; raise SpecError on unreadable or non-mapping YAML."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
     except (OSError, yaml.YAMLError) as exc:
         raise SpecError(f"cannot load {path}: {exc}") from exc
     if not isinstance(raw, dict) or "openapi" not in raw:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,7 @@ import anyio
 
 from mock_server.clock import iso, parse_iso
 from mock_server.errors import NotFound
-from mock_server.finetune.domain import FinetuneService
+from mock_server.finetune.domain import FinetuneJob, FinetuneService
 from mock_server.runtime import Runtime
 from mock_server.store import Record
 from mock_server.trainer.domain import FAMILY as TRAINER_FAMILY
@@ -68,7 +68,7 @@ class Dispatcher:
         events = self._finetune.lifecycle.webhook_events
         hooks: dict[str, Mapping[str, Any] | None] = {}
         enqueued = 0
-        for job in self._finetune.list(None):
+        for job in self._jobs_with_a_webhook():
             if job.tenant not in hooks:
                 hooks[job.tenant] = self.registry.finetune_webhook(job.tenant)
             hook = hooks[job.tenant]
@@ -94,6 +94,15 @@ class Dispatcher:
                 )
                 enqueued += added is not None
         return enqueued + self._scan_trainer(now)
+
+    def _jobs_with_a_webhook(self) -> Sequence[FinetuneJob]:
+        """Fine-tunes of the tenants that have a fine-tune webhook (every tenant when the
+        server has a default webhook URL): a pass reads no other tenant's jobs."""
+        if self.registry.has_default:
+            return self._finetune.list(None)
+        event = self.registry.limit.event_type
+        tenants = {t for t, hook in self.registry.all_active() if event in hook["event"]["types"]}
+        return [job for tenant in sorted(tenants) for job in self._finetune.list(tenant)]
 
     def _scan_trainer(self, now: datetime) -> int:
         """Seed 004: each job's own `webhook_url` hears its terminal state."""

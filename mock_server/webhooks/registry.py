@@ -40,6 +40,11 @@ class WebhookRegistry:
         # still go to it: it stands for a webhook registered at server start
         self._started = iso(rt.clock.now())
 
+    @property
+    def has_default(self) -> bool:
+        """A `--webhook-url` every tenant has from the start."""
+        return bool(self._default_url)
+
     def _new_secret(self) -> str | None:
         return (
             "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode() if self._signing else None
