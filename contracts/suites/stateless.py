@@ -115,6 +115,9 @@ def request_from_case(case: Any, base_url: str) -> tuple[bool, dict[str, Any]]:
         k: v
         for k, v in (kwargs.pop("headers", None) or {}).items()
         if not k.lower().startswith(("user-agent", "accept", "connection"))
+        # tunemock's own control header is no part of any vendor's contract: a generated
+        # value (hypothesis draws header names from the specs' text) would inject a fault
+        and k.lower() != "x-mock-fault"
     }
     authenticate = any(k.lower() == "x-api-key" for k in sent)
     headers = {k: v for k, v in sent.items() if k.lower() != "x-api-key"}
