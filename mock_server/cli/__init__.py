@@ -2,22 +2,50 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import click
 
-from contracts.cli import check
-from mock_server.cli.serve_cmd import serve
-from mock_server.cli.spec_cmd import spec
+#: Subcommand name -> "module:attribute". Imported only when the command runs or `--help`
+#: lists it: `serve` must not pay ~0.2 s for the harness's schemathesis and hypothesis
+#: (startup is spawn to the first 200, issue 13), nor `check` for uvicorn and the app.
+SUBCOMMANDS: dict[str, str] = {
+    "spec": "mock_server.cli.spec_cmd:spec",
+    "serve": "mock_server.cli.serve_cmd:serve",
+    # the harness lives in `contracts`; the command is registered here, where the CLI is built
+    "check": "contracts.cli:check",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A click group whose subcommands are `module:attribute` strings, imported on first use."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=SUBCOMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="tunemock")
 def main() -> None:
     """tunemock: an offline, stateful mock of hosted fine-tuning APIs, and a contract harness."""
 
-
-main.add_command(spec)
-main.add_command(serve)
-# the harness lives in `contracts`; the command is registered here, where the CLI is built
-main.add_command(check)
 
 __all__ = ["main"]

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -80,6 +79,10 @@ class SpecDocument:
 
     def validate(self) -> None:
         """Raise SpecError unless openapi-spec-validator accepts the file."""
+        # imported here: it pulls pydantic and requests (~0.17 s), and only `tunemock spec
+        # validate` and the tests call this; serving reads the specs without it
+        from openapi_spec_validator import validate as validate_openapi
+
         try:
             validate_openapi(dict(self.raw), base_uri=self.path.resolve().as_uri())
         except Exception as exc:  # the validator raises several unrelated types
