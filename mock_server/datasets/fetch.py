@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -11,6 +12,10 @@ from mock_server.datasets.inspect import DatasetProblem
 #: Bounded outbound calls: a slow or silent host fails the job, never hangs the mock.
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_REDIRECTS = 3
+#: httpx's timeouts are per read: a host that trickles a byte now and then never trips
+#: them. The body download stops at this many seconds in all (checked per chunk, so a
+#: fetch ends within DEADLINE + one read timeout).
+DEADLINE = 120.0
 
 
 def _content_length(response: httpx.Response, verb: str, url: str) -> int:
@@ -23,8 +28,9 @@ def _content_length(response: httpx.Response, verb: str, url: str) -> int:
     return int(raw)
 
 
-def fetch_public(url: str, dest: Path, max_bytes: int | None) -> int:
+def fetch_public(url: str, dest: Path, max_bytes: int | None, deadline: float = DEADLINE) -> int:
     """Save the ZIP at `url` to `dest` (streamed, capped); DatasetProblem on any failure."""
+    ends = time.monotonic() + deadline
     try:
         with httpx.Client(
             timeout=TIMEOUT, follow_redirects=True, max_redirects=MAX_REDIRECTS
@@ -48,7 +54,13 @@ def fetch_public(url: str, dest: Path, max_bytes: int | None) -> int:
                 declared = _content_length(response, "GET", url)
                 written = 0
                 with dest.open("wb") as out:
-                    for chunk in response.iter_raw(64 * 1024):
+                    for (
+                        chunk
+                    ) in response.iter_raw():  # as it arrives: the deadline is checked per read
+                        if time.monotonic() > ends:
+                            raise DatasetProblem(
+                                f"data_source_path {url} took over {deadline:g} s to download"
+                            )
                         written += len(chunk)
                         if written > declared or (max_bytes is not None and written > max_bytes):
                             raise DatasetProblem(
