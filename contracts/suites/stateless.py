@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import schemathesis
@@ -42,25 +43,7 @@ class Stateless(Suite):
     def _fuzz(
         self, op: Operation, api_op: Any, mode: Any, max_examples: int, seed: int | None
     ) -> None:
-        cases: list[Any] = []
-
-        @settings(
-            max_examples=max_examples,
-            database=None,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            phases=[Phase.generate],
-            derandomize=seed is not None,
-        )
-        @given(api_op.as_strategy(generation_mode=mode))
-        def collect(case: Any) -> None:
-            cases.append(case)
-
-        try:
-            collect()
-        except Unsatisfiable:
-            return
-        for case in cases:
+        for case in generate_cases(api_op, mode, max_examples, seed):
             try:
                 self._exercise(op, case, mode)
             except BudgetExhausted:
@@ -104,6 +87,28 @@ class Stateless(Suite):
             )
             return
         self.record("negative_data_rejected", self.label(op))
+
+
+def generate_cases(api_op: Any, mode: Any, max_examples: int, seed: int | None) -> list[Any]:
+    """Up to `max_examples` schemathesis cases for one operation in one generation mode
+    (none when the schema cannot be satisfied)."""
+    cases: list[Any] = []
+
+    @settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.generate],
+        derandomize=seed is not None,
+    )
+    @given(api_op.as_strategy(generation_mode=mode))
+    def collect(case: Any) -> None:
+        cases.append(case)
+
+    with contextlib.suppress(Unsatisfiable):
+        collect()
+    return cases
 
 
 def request_from_case(case: Any, base_url: str) -> tuple[bool, dict[str, Any]]:

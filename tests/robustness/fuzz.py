@@ -17,15 +17,13 @@ from typing import Any
 import anyio
 import httpx
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from contracts.checks import RESPONSE_CHECKS
 from contracts.errors import CheckFailure
-from contracts.suites.stateless import request_from_case
+from contracts.suites.stateless import generate_cases, request_from_case
 from contracts.target import curl_of
 from mock_server import Config, create_app
 from mock_server.spec import Operation, SpecBundle, load_specs
@@ -76,24 +74,9 @@ class FuzzRun:
 
 
 def generate(api_op: Any, mode: GenerationMode, max_examples: int, seed: int | None) -> list[Any]:
-    """Up to `max_examples` schemathesis cases for one operation in one mode."""
-    cases: list[Any] = []
-
-    @settings(
-        max_examples=max_examples,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        phases=[Phase.generate],
-        derandomize=seed is not None,
-    )
-    @given(api_op.as_strategy(generation_mode=mode))
-    def collect(case: Any) -> None:
-        cases.append(case)
-
-    with contextlib.suppress(Unsatisfiable):
-        collect()
-    return cases
+    """Up to `max_examples` schemathesis cases for one operation in one mode (the harness's
+    own generator)."""
+    return generate_cases(api_op, mode, max_examples, seed)
 
 
 def operations(bundle: SpecBundle, families: Sequence[str]) -> list[tuple[Operation, Any]]:
