@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -66,6 +67,11 @@ class SpecDocument:
         )
         registry: Registry[Any] = Registry().with_resource(self.uri, resource)
         return registry
+
+    @cached_property
+    def rs_registry(self) -> jsonschema_rs.Registry:
+        """The same for jsonschema-rs (`schemas.QuickCheck`), built once per document."""
+        return jsonschema_rs.Registry([(self.uri, dict(self.raw))])
 
     def resolve(self, pointer: str) -> Any:
         """The node at a JSON pointer (`#/components/schemas/X`) inside this document."""

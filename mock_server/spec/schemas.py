@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -34,6 +35,67 @@ def schema_validator(doc: SpecDocument, schema: Mapping[str, Any]) -> Draft20201
         registry=doc.registry,
         format_checker=FormatChecker(),
     )
+
+
+def _recursive(doc: SpecDocument, node: Any, seen: tuple[str, ...]) -> bool:
+    """True when following local `$ref`s from `node` comes back to a ref already on the way."""
+    if isinstance(node, list):
+        return any(_recursive(doc, item, seen) for item in node)
+    if not isinstance(node, Mapping):
+        return False
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#"):
+        if ref in seen:
+            return True
+        try:
+            target = doc.resolve(ref)
+        except (KeyError, IndexError, ValueError, TypeError):
+            target = None
+        if _recursive(doc, target, (*seen, ref)):
+            return True
+    return any(_recursive(doc, value, seen) for key, value in node.items() if key != "$ref")
+
+
+def _python_format(checker: FormatChecker, name: str) -> Callable[[str], bool]:
+    return lambda value: checker.conforms(value, name)
+
+
+class QuickCheck:
+    """The same schema compiled by jsonschema-rs, to answer "valid?" about 100x faster than
+    `jsonschema` (~0.2 µs against ~25 µs for a details body, which is most requests).
+
+    It only ever lets a value through: whatever it does not call valid goes to the `jsonschema`
+    validator, which alone writes the errors. So where the two disagree, the answer is still
+    `jsonschema`'s, as long as jsonschema-rs is never *more* lenient. To that end the formats
+    `jsonschema` checks are checked by the very same `FormatChecker` functions, and any value
+    jsonschema-rs cannot take (an integer past 64 bits) counts as "not known valid".
+    A recursive schema is left to `jsonschema` alone: jsonschema-rs follows any depth, where
+    `jsonschema` stops with a RecursionError that the edge answers as "nested too deeply"
+    (a bound the handlers rely on)."""
+
+    def __init__(self, doc: SpecDocument, schema: Mapping[str, Any]) -> None:
+        checker = FormatChecker()
+        self._validator: Any = None
+        if _recursive(doc, schema, ()):
+            return
+        try:
+            self._validator = jsonschema_rs.Draft202012Validator(
+                _rebase(dict(schema), doc.uri),
+                registry=doc.rs_registry,
+                validate_formats=True,
+                formats={name: _python_format(checker, name) for name in checker.checkers},
+            )
+        except Exception:  # a schema it cannot compile: every value goes to jsonschema
+            self._validator = None
+
+    def holds(self, instance: Any) -> bool:
+        """True only when `instance` is valid; False when it is not, or unknown."""
+        if self._validator is None:
+            return False
+        try:
+            return bool(self._validator.is_valid(instance))
+        except Exception:  # a value it cannot convert (huge ints, non-JSON types)
+            return False
 
 
 def first_problem(validator: Draft202012Validator, instance: Any) -> str | None:
