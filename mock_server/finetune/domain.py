@@ -7,7 +7,9 @@ A job's status is never stored: it is read off its planned transitions at the cl
 from __future__ import annotations
 
 import re
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,12 +77,45 @@ class FinetuneJob:
     def reached(self, state: str, now: datetime) -> bool:
         return any(t.state == state for t in self.history_at(now))
 
+    def progress_at(self, now: datetime) -> tuple[Transition, frozenset[str]]:
+        """(the current transition, every state reached) in one pass, for renderers."""
+        done = self.history_at(now)
+        return done[-1], frozenset(t.state for t in done)
+
 
 def _source_of(data_source_path: str) -> str:
     # The docs' presigned flow hands out s3_url values on S3 (or, on the mock, /storage/)
     if re.search(r"(\.amazonaws\.com/|/storage/)", data_source_path):
         return "presigned"
     return "public_url"
+
+
+class DecodedJobs:
+    """The FinetuneJob of each recently read record, reused while its stored doc is the same.
+
+    Decoding a job (timestamps parsed, transitions built) is most of reading one: ~11 ms of a
+    1,000-job list. A hit is checked by value (the stored doc equals the one decoded), not by
+    version: a reset, or another worker deleting and re-inserting an id, restarts versions
+    and seqs, and a value check cannot be fooled by that. Bounded, least recently used out."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._lock = threading.Lock()  # submit and scenarios run in worker threads
+        self._jobs: OrderedDict[str, tuple[Record, FinetuneJob]] = OrderedDict()
+
+    def job(self, record: Record) -> FinetuneJob:
+        with self._lock:
+            hit = self._jobs.get(record.id)
+            if hit is not None and hit[0].tenant == record.tenant and hit[0].doc == record.doc:
+                self._jobs.move_to_end(record.id)
+                return hit[1]
+        job = FinetuneJob.from_record(record)
+        with self._lock:
+            self._jobs[record.id] = (record, job)
+            self._jobs.move_to_end(record.id)
+            while len(self._jobs) > self._size:
+                self._jobs.popitem(last=False)
+        return job
 
 
 class FinetuneService:
@@ -95,6 +130,7 @@ class FinetuneService:
         self._doc = rt.spec.documents[op.family]
         self._submit_schema = op.raw["requestBody"]["content"]["application/json"]["schema"]
         self._submit_check = schema_validator(self._doc, self._submit_schema)
+        self._decoded = DecodedJobs()
 
     def dataset_rules(self, branch: Mapping[str, Any]) -> DatasetRules:
         """What this model's dataset must be, from its data_source_path in the spec."""
@@ -163,22 +199,22 @@ class FinetuneService:
             "base_url": base_url,
         }
         record = self._rt.store.insert(KIND, tenant, job_id, doc)
-        return FinetuneJob.from_record(record)
+        return self._decoded.job(record)
 
     def get(self, tenant: str | None, job_id: str) -> FinetuneJob:
         record = self._rt.store.get(KIND, job_id, tenant)
         if record is None:
             raise NotFound(f"Finetune request {job_id} not found")
-        return FinetuneJob.from_record(record)
+        return self._decoded.job(record)
 
     def list(self, tenant: str | None) -> Sequence[FinetuneJob]:
-        return [FinetuneJob.from_record(r) for r in self._rt.store.list(KIND, tenant)]
+        return [self._decoded.job(r) for r in self._rt.store.list(KIND, tenant)]
 
     def set_access(self, tenant: str, job_id: str, public: bool) -> FinetuneJob:
         record = self._rt.store.update(KIND, job_id, tenant, lambda d: {**d, "public": public})
         if record is None:
             raise NotFound(f"Finetune request {job_id} not found")
-        return FinetuneJob.from_record(record)
+        return self._decoded.job(record)
 
     def force_status(
         self, job_id: str, state: str | None = None, detail: str | None = None
@@ -189,7 +225,7 @@ class FinetuneService:
         )
         if record is None:
             raise NotFound(f"Finetune request {job_id} not found")
-        return FinetuneJob.from_record(record)
+        return self._decoded.job(record)
 
     def find_by_artifact(self, tenant: str, artifact_path: str) -> FinetuneJob:
         """The tenant's trained job whose model file lives at `artifact_path`."""
@@ -201,9 +237,12 @@ class FinetuneService:
         raise NotFound("No trained model of yours at that cloud_storage_url")
 
 
+_NOT_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
 def artifact_path_of(job: FinetuneJob) -> str:
     """Where the job's .safetensors lives on the mock's storage (path part of the URL)."""
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(job.request.get("name", "model"))).strip("-")
+    stem = _NOT_FILENAME.sub("-", str(job.request.get("name", "model"))).strip("-")
     return f"/storage/finetune/finetuned_models/{job.id}/{stem or 'model'}.safetensors"
 
 

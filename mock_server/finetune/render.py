@@ -9,11 +9,13 @@ from typing import Any
 
 from mock_server.clock import iso
 from mock_server.finetune.domain import FinetuneJob, artifact_path_of
-from mock_server.lifecycle import Lifecycle
+from mock_server.lifecycle import Lifecycle, Transition
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def slug_of(job: FinetuneJob) -> str:
-    name = re.sub(r"[^a-z0-9]+", "-", str(job.request.get("name", "")).lower()).strip("-")
+    name = _NOT_SLUG.sub("-", str(job.request.get("name", "")).lower()).strip("-")
     return f"{name or 'finetune'}-{job.id[:8]}"
 
 
@@ -23,6 +25,10 @@ class FinetuneRenderer:
     def __init__(self, lifecycle: Lifecycle, details_schema: Mapping[str, Any]) -> None:
         self._life = lifecycle
         self._source_types = details_schema["properties"]["source_type"]["x-value-by-source"]
+        # read once: a 1,000-job list renders each of them per job otherwise
+        self._happy = frozenset(lifecycle.happy_path())
+        self._trained = lifecycle.milestones["trained"]
+        self._deployed = lifecycle.milestones["deployed"]
 
     def submit_answer(self, job: FinetuneJob) -> dict[str, Any]:
         # the answer to submit shows the initial state even when `instant` timing has
@@ -33,9 +39,10 @@ class FinetuneRenderer:
             "name": job.request.get("name"),
         }
 
-    def _common(self, job: FinetuneJob, now: datetime, base_url: str) -> dict[str, Any]:
-        state = job.state_at(now)
-        trained = job.reached(self._life.milestones["trained"], now)
+    def _common(
+        self, job: FinetuneJob, state: Transition, reached: frozenset[str], base_url: str
+    ) -> dict[str, Any]:
+        trained = self._trained in reached
         return {
             job.id_keys["record"]: job.id,
             "finetune_id": job.id,
@@ -44,25 +51,26 @@ class FinetuneRenderer:
             "status": state.state,
             "source_type": self._source_types[job.source],
             "base_model": job.request.get("base_model"),
-            "error_message": state.detail if state.state not in self._life.happy_path() else None,
+            "error_message": state.detail if state.state not in self._happy else None,
             "cloud_storage_url": f"{base_url}{artifact_path_of(job)}" if trained else None,
         }
 
     def details(self, job: FinetuneJob, now: datetime, base_url: str) -> dict[str, Any]:
-        deployed = job.reached(self._life.milestones["deployed"], now)
+        state, reached = job.progress_at(now)
         return {
-            **self._common(job, now, base_url),
+            **self._common(job, state, reached, base_url),
             "instance_prompt": job.request.get("instance_prompt"),
-            "slug": slug_of(job) if deployed else None,
+            "slug": slug_of(job) if self._deployed in reached else None,
             "public_model": job.public,
             "created_ts": iso(job.created_at),
-            "updated_ts": iso(job.state_at(now).at),
+            "updated_ts": iso(state.at),
         }
 
     def list_item(self, job: FinetuneJob, now: datetime, base_url: str) -> dict[str, Any]:
-        deployed = job.reached(self._life.milestones["deployed"], now)
+        state, reached = job.progress_at(now)
+        deployed = self._deployed in reached
         return {
-            **self._common(job, now, base_url),
+            **self._common(job, state, reached, base_url),
             "segmind_model_path": slug_of(job) if deployed else None,
             "advance_parameters": job.request.get("advance_parameters"),
             "segmind_public_model": job.public,
