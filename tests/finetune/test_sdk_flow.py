@@ -14,7 +14,7 @@ from segmind.exceptions import SegmindError
 from segmind.finetune import Finetune
 
 from mock_server.testing.live import LiveServer
-from tests.finetune.helpers import doc_submit_body
+from tests.finetune.helpers import sdk_submit_doc_body
 from tests.fixtures.server import KEY_A, KEY_B
 
 
@@ -133,18 +133,7 @@ def test_sdk_files_upload_keeps_the_asset(
 def test_sdk_submits_each_model_and_reads_it_back(
     sdk: SegmindClient, model: str, id_key: str
 ) -> None:
-    body = doc_submit_body(model)
-    answer = sdk.finetune.submit(
-        name=body["name"],
-        data_source_path=body["data_source_path"],
-        instance_prompt=body["instance_prompt"],
-        trigger_word=body.get("trigger_word", "TOK"),
-        base_model=model,
-        train_type=body.get("train_type", "LORA"),
-        machine_type=body.get("machine_type", "NVIDIA_H100"),
-        theme=body.get("theme"),
-        advance_parameters=body.get("advance_parameters"),
-    )
+    answer = sdk_submit_doc_body(sdk, model)
     job_id = answer[id_key]
     record_key = "request_id" if model == "QWEN" else "id"
     assert sdk.finetune.details(job_id)["finetune"][record_key] == job_id

@@ -12,24 +12,13 @@ from playwright.sync_api import Page, expect
 
 from mock_server.testing.live import LiveServer
 from mock_server.testing.receiver import WebhookReceiver
-from tests.finetune.helpers import doc_submit_body
+from tests.finetune.helpers import sdk_submit_doc_body
 
 UI = "/_mock/ui"
 
 
 def sdk_submit(client: Any, model: str = "FLUX") -> str:
-    body = doc_submit_body(model)
-    answer = client.finetune.submit(
-        name=body["name"],
-        data_source_path=body["data_source_path"],
-        instance_prompt=body["instance_prompt"],
-        trigger_word=body.get("trigger_word", "TOK"),
-        base_model=model,
-        train_type=body.get("train_type", "LORA"),
-        machine_type=body.get("machine_type", "NVIDIA_H100"),
-        theme=body.get("theme"),
-        advance_parameters=body.get("advance_parameters"),
-    )
+    answer = sdk_submit_doc_body(client, model)
     return str(answer.get("finetune_id") or answer["request_id"])
 
 
