@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +25,7 @@ from mock_server.http.request_schemas import (
     Detail,
     MediaPlan,
     OperationPlan,
+    ParamPlan,
     compile_operation,
     is_json,
 )
@@ -239,6 +240,20 @@ async def stream_multipart(request: Request, caps: UploadCaps) -> FormData:
     return form
 
 
+def _received(param: ParamPlan, request: Request, path_params: Mapping[str, str]) -> list[str]:
+    """The values sent for one declared parameter (the query string is parsed only if asked)."""
+    name = param.name
+    if param.location == "path":
+        return [path_params[name]] if name in path_params else []
+    if param.location == "query":
+        return request.query_params.getlist(name)
+    if param.location == "header":
+        return request.headers.getlist(name)
+    if param.location == "cookie":
+        return [request.cookies[name]] if name in request.cookies else []
+    return []
+
+
 class RequestValidator:
     """Every operation's request rules, compiled once from the specs; `validate()` applies them."""
 
@@ -272,17 +287,13 @@ class RequestValidator:
     def _parameters(
         self, plan: OperationPlan, request: Request, path_params: Mapping[str, str]
     ) -> dict[str, Any]:
-        sources: dict[str, Callable[[str], list[str]]] = {
-            "query": request.query_params.getlist,
-            "header": request.headers.getlist,
-            "path": lambda name: [path_params[name]] if name in path_params else [],
-            "cookie": lambda name: [request.cookies[name]] if name in request.cookies else [],
-        }
+        if not plan.params:  # most operations: no query string or headers to parse
+            return {}
         query: dict[str, Any] = {}
         details: list[Detail] = []
         summary = ""
         for param in plan.params:
-            values = sources[param.location](param.name) if param.location in sources else []
+            values = _received(param, request, path_params)
             value, problems = param.read(values)
             if problems and not details:
                 first = problems[0]["message"]
