@@ -11,7 +11,7 @@ import uvicorn
 from rich.console import Console
 
 from mock_server.app import create_app
-from mock_server.asgi import CONFIG_ENV
+from mock_server.asgi import CONFIG_ENV, freeze_startup_heap
 from mock_server.config import Config, build_config
 from mock_server.errors import TunemockError
 from mock_server.spec.loader import VENDOR_FAMILIES
@@ -122,6 +122,7 @@ def serve(
         raise click.ClickException(str(exc)) from exc
     Console(stderr=True, soft_wrap=True).print(banner(config, list(VENDOR_FAMILIES)))
     if config.workers == 1:
+        freeze_startup_heap()
         uvicorn.run(app, host=config.host, port=config.port, log_level="warning")
         return
     app.state.runtime.store.close()
