@@ -82,6 +82,8 @@ async def test_another_tenants_webhook_is_unknown(mock_client: httpx.AsyncClient
         {"webhook_url": "not a url", "event": {"types": ["FINETUNE"]}},
         {"webhook_url": "http://127.0.0.1:9/", "event": {"types": []}},
         {"webhook_url": "http://127.0.0.1:9/"},
+        {"webhook_url": "http://127.0.0.1:9/h\x00ook", "event": {"types": ["FINETUNE"]}},
+        {"webhook_url": "http://127.0.0.1:9/a hook", "event": {"types": ["FINETUNE"]}},
     ],
 )
 async def test_bad_registrations_are_400(mock_client: httpx.AsyncClient, body: dict) -> None:
