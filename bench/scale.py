@@ -16,6 +16,7 @@ Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -118,6 +119,8 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
 
+    # the figures are only as quiet as the machine: say how busy it was (2 shared cores)
+    print(f"1-min load average {os.getloadavg()[0]:.2f} at the start ({os.cpu_count()} cores)\n")
     print(f"{'store':<7} {'jobs':>7} {'RSS MB':>7} {'list 1k/1 conn':>15} {'p50':>7} {'p99':>7}"
           f" {'details/32 conn':>16} {'p50':>7} {'p99':>7}")  # fmt: skip
     verdicts = []
@@ -147,6 +150,7 @@ def main() -> None:
         check = check_duration()
         print(f"tunemock check against the mock: {check['seconds']:.1f} s, exit {check['exit']}"
               f" ({check['summary']})")  # fmt: skip
+    print(f"\n1-min load average {os.getloadavg()[0]:.2f} at the end")
     print("\ntargets")
     for text, met in verdicts:
         print(f"  [{'met' if met else 'MISSED'}] {text}")

@@ -85,8 +85,8 @@ class SpecDocument:
 
     def validate(self) -> None:
         """Raise SpecError unless openapi-spec-validator accepts the file."""
-        # imported here: it pulls pydantic and requests (~0.17 s), and only `tunemock spec
-        # validate` and the tests call this; serving reads the specs without it
+        # imported here: it pulls pydantic and requests (~0.17 s), and only `tunemock spec`
+        # and the tests call this; serving reads the specs without it
         from openapi_spec_validator import validate as validate_openapi
 
         try:
