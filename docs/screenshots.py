@@ -60,7 +60,9 @@ def main() -> None:
             page.locator("#deliveries details").first.locator("summary").click()
             page.screenshot(path=HERE / "dashboard-job.png", full_page=True)
             page.goto(f"{server.base_url}/_mock/ui/requests")
-            faulted = page.locator("#journal details", has=page.locator(".fault", has_text="status="))
+            faulted = page.locator(
+                "#journal details", has=page.locator(".fault", has_text="status=")
+            )
             faulted.locator("summary").click()
             page.screenshot(path=HERE / "dashboard-requests.png", full_page=False)
             browser.close()
