@@ -29,7 +29,7 @@ def banner(config: Config, apis: list[str]) -> str:
             f"state {config.state or 'in memory'} · workers {config.workers} · "
             f"datasets {config.datasets}",
             f"  keys     x-api-key: {keys} (each key is a tenant)",
-            f"  dashboard [cyan]{base}/_mock/ui/[/cyan]",
+            f"  ui       [cyan]{base}/_mock/ui/[/cyan]  (the dashboard)",
             f"  admin    {base}/_mock/health · /_mock/clock · /_mock/jobs · /_mock/requests",
             f"  SDK      SegmindClient(api_key='any-key', base_url='{base}/v1'); "
             f"Finetune.base_url = '{base}/finetune/request'",
