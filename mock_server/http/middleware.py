@@ -47,12 +47,16 @@ class RequestJournal:
         try:
             await self.app(scope, exchange.receiving(receive), record_status)
         finally:
+            tenant = state.get("tenant")
+            if tenant is None and status != 401 and not scope["path"].startswith("/_mock"):
+                # refused before auth ran (a fault, a rate limit, a 403): who asked
+                tenant = Headers(scope=scope).get("x-api-key", "").strip() or None
             self.store.append_journal(
                 {
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "tenant": state.get("tenant"),
+                    "tenant": tenant,
                     "latency_ms": round((time.perf_counter() - started) * 1000, 3),
                     "fault": state.get("fault"),
                     "at": iso(utc_now()),
