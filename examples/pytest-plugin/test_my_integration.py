@@ -44,3 +44,44 @@ def test_my_webhook_handler_hears_training_complete(
 def test_in_process_without_a_server(tunemock_app) -> None:
     listing = tunemock_app.client.get("/finetune/request/list")
     assert listing.status_code == 200 and listing.json() == []
+
+
+def test_a_preloaded_model_serves_inference(segmind_client, tunemock_server) -> None:
+    """Start from a known state: a scenario puts an AVAILABLE LoRA in this key's account."""
+    tunemock_server.load_scenario(
+        {
+            "tenants": [
+                {
+                    "api_key": segmind_client.api_key,
+                    "finetunes": [
+                        {
+                            "id": "my-kontext-lora",
+                            "status": "AVAILABLE",
+                            "request": {
+                                "name": "red-hair",
+                                "data_source_path": "https://example.com/faces.zip",
+                                "instance_prompt": "Change the hair to red",
+                                "base_model": "FLUX",
+                                "train_type": "LORA",
+                                "machine_type": "NVIDIA_H100",
+                                "theme": "KONTEXT",
+                            },
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+    assert segmind_client.finetune.details("my-kontext-lora")["finetune"]["status"] == "AVAILABLE"
+    image = segmind_client.run_sync(
+        "flux-dev-finetuned",
+        prompt="TOK with red hair",
+        finetune_id="my-kontext-lora",
+        steps=25,
+        seed=1,
+        scheduler="simple",
+        sampler_name="euler",
+        aspect_ratio="1:1",
+        lora_strength=1,
+    )
+    assert image.content[:2] == b"\xff\xd8"  # a JPEG

@@ -10,7 +10,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -33,6 +36,22 @@ class LiveServer:
         httpx.post(
             f"{self.base_url}/_mock/clock/advance", json={"seconds": seconds}
         ).raise_for_status()
+
+    def load_scenario(self, scenario: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+        """Load a scenario (a file, or the document itself) and return what was loaded;
+        a document the mock refuses raises httpx.HTTPStatusError with its message."""
+        url = f"{self.base_url}/_mock/scenario"
+        if isinstance(scenario, Mapping):
+            answer = httpx.post(url, json=dict(scenario))
+        else:
+            answer = httpx.post(
+                url,
+                content=Path(scenario).read_bytes(),
+                headers={"content-type": "application/yaml"},
+            )
+        answer.raise_for_status()
+        loaded: dict[str, Any] = answer.json()
+        return loaded
 
 
 def start_server(*args: str, timeout: float = 20.0, port: int | None = None) -> LiveServer:
