@@ -21,7 +21,7 @@ from mock_server.datasets import DatasetRules
 from mock_server.errors import InvalidInput, NotFound
 from mock_server.lifecycle import Lifecycle, Transition, current, plan, plan_failure, serial
 from mock_server.lifecycle.machine import history
-from mock_server.lifecycle.stored import force_stored
+from mock_server.lifecycle.stored import StoredJobs
 from mock_server.runtime import Runtime
 from mock_server.spec.defaults import apply_defaults, branch_for
 from mock_server.spec.schemas import first_problem, schema_validator
@@ -131,6 +131,14 @@ class FinetuneService:
         self._submit_schema = op.raw["requestBody"]["content"]["application/json"]["schema"]
         self._submit_check = schema_validator(self._doc, self._submit_schema)
         self._decoded = DecodedJobs()
+        self._jobs = StoredJobs(
+            rt.store,
+            KIND,
+            self.lifecycle,
+            rt.clock.now,
+            self._decoded.job,
+            lambda job_id: f"Finetune request {job_id} not found",
+        )
 
     def dataset_rules(self, branch: Mapping[str, Any]) -> DatasetRules:
         """What this model's dataset must be, from its data_source_path in the spec."""
@@ -202,13 +210,10 @@ class FinetuneService:
         return self._decoded.job(record)
 
     def get(self, tenant: str | None, job_id: str) -> FinetuneJob:
-        record = self._rt.store.get(KIND, job_id, tenant)
-        if record is None:
-            raise NotFound(f"Finetune request {job_id} not found")
-        return self._decoded.job(record)
+        return self._jobs.get(tenant, job_id)
 
     def list(self, tenant: str | None) -> Sequence[FinetuneJob]:
-        return [self._decoded.job(r) for r in self._rt.store.list(KIND, tenant)]
+        return self._jobs.list(tenant)
 
     def set_access(self, tenant: str, job_id: str, public: bool) -> FinetuneJob:
         record = self._rt.store.update(KIND, job_id, tenant, lambda d: {**d, "public": public})
@@ -220,12 +225,7 @@ class FinetuneService:
         self, job_id: str, state: str | None = None, detail: str | None = None
     ) -> FinetuneJob:
         """Admin: move a job now along a legal edge (default: its next happy-path state)."""
-        record = force_stored(
-            self._rt.store, KIND, job_id, self.lifecycle, self._rt.clock.now(), state, detail
-        )
-        if record is None:
-            raise NotFound(f"Finetune request {job_id} not found")
-        return self._decoded.job(record)
+        return self._jobs.force(job_id, state, detail)
 
     def find_by_artifact(self, tenant: str, artifact_path: str) -> FinetuneJob:
         """The tenant's trained job whose model file lives at `artifact_path`."""

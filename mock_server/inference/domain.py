@@ -15,7 +15,7 @@ from mock_server.errors import Forbidden, InvalidInput, NotFound
 from mock_server.finetune.domain import FinetuneService
 from mock_server.lifecycle import Lifecycle, Transition, current, plan, plan_failure, serial
 from mock_server.lifecycle.machine import history
-from mock_server.lifecycle.stored import force_stored
+from mock_server.lifecycle.stored import StoredJobs
 from mock_server.runtime import Runtime
 from mock_server.spec import Operation
 from mock_server.spec.defaults import apply_defaults
@@ -75,6 +75,14 @@ class InferenceService:
         self._finetune = finetune
         self._blocked = tuple(w.lower() for w in blocked_words if w)
         self.lifecycle: Lifecycle = rt.lifecycles["inference"]
+        self._jobs = StoredJobs(
+            rt.store,
+            KIND,
+            self.lifecycle,
+            rt.clock.now,
+            lambda r: InferenceJob.from_doc(r.id, r.tenant, r.doc),
+            lambda job_id: f"Request {job_id} not found",
+        )
         result = rt.spec.operation("inference_v2_result").raw
         self.retention = timedelta(seconds=float(result["x-retention-seconds"]))
         self._scaling = rt.timing.scaling.get("inference", {})
@@ -201,19 +209,12 @@ class InferenceService:
         return job
 
     def list(self, tenant: str | None) -> Sequence[InferenceJob]:
-        return [
-            InferenceJob.from_doc(r.id, r.tenant, r.doc) for r in self._rt.store.list(KIND, tenant)
-        ]
+        return self._jobs.list(tenant)
 
     def force_status(
         self, job_id: str, state: str | None = None, detail: str | None = None
     ) -> InferenceJob:
-        record = force_stored(
-            self._rt.store, KIND, job_id, self.lifecycle, self._rt.clock.now(), state, detail
-        )
-        if record is None:
-            raise NotFound(f"Request {job_id} not found")
-        return InferenceJob.from_doc(record.id, record.tenant, record.doc)
+        return self._jobs.force(job_id, state, detail)
 
     def history_at(self, job: InferenceJob, now: datetime) -> tuple[Transition, ...]:
         return history(job.transitions, now)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from mock_server.errors import NotFound
 from mock_server.lifecycle import serial
 from mock_server.lifecycle.machine import Lifecycle, force
 from mock_server.store import Record, Store
@@ -27,3 +29,38 @@ def force_stored(
         return {**doc, "transitions": serial.dump(moved)}
 
     return store.update(kind, job_id, None, change)
+
+
+J = TypeVar("J")
+
+
+@dataclass(frozen=True)
+class StoredJobs(Generic[J]):
+    """What every job kind does the same way over the store: read one, list a tenant's (or
+    everyone's), force a move. `load` turns a record into the kind's job; `missing` words
+    an unknown id as that kind's vendor does."""
+
+    store: Store
+    kind: str
+    lifecycle: Lifecycle
+    now: Callable[[], datetime]
+    load: Callable[[Record], J]
+    missing: Callable[[str], str]
+
+    def get(self, tenant: str | None, job_id: str) -> J:
+        record = self.store.get(self.kind, job_id, tenant)
+        if record is None:
+            raise NotFound(self.missing(job_id))
+        return self.load(record)
+
+    def list(self, tenant: str | None) -> Sequence[J]:
+        return [self.load(r) for r in self.store.list(self.kind, tenant)]
+
+    def force(self, job_id: str, state: str | None, detail: str | None) -> J:
+        """Admin: move a job now along a legal edge (default: its next planned state)."""
+        record = force_stored(
+            self.store, self.kind, job_id, self.lifecycle, self.now(), state, detail
+        )
+        if record is None:
+            raise NotFound(self.missing(job_id))
+        return self.load(record)

@@ -18,10 +18,10 @@ from mock_server.clock import iso, parse_iso
 from mock_server.credits import Credits
 from mock_server.datasets.fetch import fetch_public
 from mock_server.datasets.inspect import DatasetProblem
-from mock_server.errors import InvalidInput, NotFound
+from mock_server.errors import InvalidInput
 from mock_server.lifecycle import Lifecycle, Transition, current, plan, serial
 from mock_server.lifecycle.machine import history
-from mock_server.lifecycle.stored import force_stored
+from mock_server.lifecycle.stored import StoredJobs
 from mock_server.runtime import Runtime
 from mock_server.spec.defaults import apply_defaults
 from mock_server.spec.schemas import first_problem, schema_validator
@@ -80,6 +80,14 @@ class TrainerService:
         self._rt = rt
         self._credits = credits
         self.lifecycle: Lifecycle = rt.lifecycles["lora-trainer"]
+        self._jobs = StoredJobs(
+            rt.store,
+            KIND,
+            self.lifecycle,
+            rt.clock.now,
+            lambda r: TrainingJob.from_doc(r.id, r.tenant, r.doc),
+            lambda _: "Not Found",  # FastAPI's words for an unknown resource
+        )
         op = rt.spec.operation("lora_trainer_finetune_create")
         self._doc = rt.spec.documents[op.family]
         media = op.raw["requestBody"]["content"]["multipart/form-data"]
@@ -148,8 +156,7 @@ class TrainerService:
             "transitions": serial.dump(planned),
             "base_url": base_url,
         }
-        record = self._rt.store.insert(KIND, tenant, job_id, doc)
-        return TrainingJob.from_doc(record.id, record.tenant, record.doc)
+        return self._jobs.load(self._rt.store.insert(KIND, tenant, job_id, doc))
 
     def _check_urls(self, urls: Sequence[str]) -> None:
         with tempfile.TemporaryDirectory(prefix="tunemock-images-") as folder:
@@ -163,22 +170,12 @@ class TrainerService:
                     _check_image(f"image_urls[{i}] ({url})", stream)
 
     def get(self, tenant: str | None, job_id: str) -> TrainingJob:
-        record = self._rt.store.get(KIND, job_id, tenant)
-        if record is None:
-            raise NotFound("Not Found")  # FastAPI's words for an unknown resource
-        return TrainingJob.from_doc(record.id, record.tenant, record.doc)
+        return self._jobs.get(tenant, job_id)
 
     def list(self, tenant: str | None) -> Sequence[TrainingJob]:
-        return [
-            TrainingJob.from_doc(r.id, r.tenant, r.doc) for r in self._rt.store.list(KIND, tenant)
-        ]
+        return self._jobs.list(tenant)
 
     def force_status(
         self, job_id: str, state: str | None = None, detail: str | None = None
     ) -> TrainingJob:
-        record = force_stored(
-            self._rt.store, KIND, job_id, self.lifecycle, self._rt.clock.now(), state, detail
-        )
-        if record is None:
-            raise NotFound("Not Found")
-        return TrainingJob.from_doc(record.id, record.tenant, record.doc)
+        return self._jobs.force(job_id, state, detail)
