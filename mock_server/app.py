@@ -31,6 +31,7 @@ from mock_server.http.ratelimit import RateLimit
 from mock_server.http.render import error_response
 from mock_server.http.validation import RequestValidator
 from mock_server.inference import routes as inference_routes
+from mock_server.inference.domain import FAMILY as INFERENCE_FAMILY
 from mock_server.runtime import Runtime
 from mock_server.scenario import ScenarioServices
 from mock_server.scenario import routes as scenario_routes
@@ -140,7 +141,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     handlers = dict(HANDLERS)
     for op in spec.operations:  # every /v1/<model> and /v2/<model> the spec lists
         found = inference_routes.handler_for_model_path(op.method, op.path)
-        if found is not None and op.family == inference_routes.FAMILY:
+        if found is not None and op.family == INFERENCE_FAMILY:
             handlers.setdefault(op.operation_id, found)
     dispatcher = Dispatcher(rt, handlers, services, RequestValidator(spec, config.max_json_bytes))
 

@@ -162,7 +162,8 @@ class FinetuneService:
             if problem is None
             else plan_failure(self.lifecycle, now, durations, problem)
         )
-        return self._store(tenant, str(uuid.uuid4()), body, planned, base_url, None)
+        doc = self._new_doc(request, branch, planned, base_url, None)
+        return self._decoded.job(self._rt.store.insert(KIND, tenant, str(uuid.uuid4()), doc))
 
     def preload(
         self,
@@ -176,8 +177,11 @@ class FinetuneService:
         """Scenarios: put a job with a ready-made plan in place of any job with its id (no
         credits drawn, no dataset read). `body` must be a valid submit body."""
         self.check_preload(job_id, body)
+        request = apply_defaults(self._doc, self._submit_schema, body)
+        branch = branch_for(self._doc, self._submit_schema, body)
+        doc = self._new_doc(request, branch, planned, base_url, public)
         self._rt.store.delete(KIND, job_id, None)
-        return self._store(tenant, job_id, body, planned, base_url, public)
+        return self._decoded.job(self._rt.store.insert(KIND, tenant, job_id, doc))
 
     def check_preload(self, job_id: str, body: Mapping[str, Any]) -> None:
         """InvalidInput unless `body` is a valid submit body."""
@@ -185,29 +189,25 @@ class FinetuneService:
         if problem:
             raise InvalidInput(f"finetune {job_id}: {problem}")
 
-    def _store(
+    def _new_doc(
         self,
-        tenant: str,
-        job_id: str,
-        body: Mapping[str, Any],
+        request: Mapping[str, Any],
+        branch: Mapping[str, Any],
         planned: Sequence[Transition],
         base_url: str,
         public: bool | None,
-    ) -> FinetuneJob:
-        request = apply_defaults(self._doc, self._submit_schema, body)
-        branch = branch_for(self._doc, self._submit_schema, body)
-        url = str(request["data_source_path"])
-        doc = {
+    ) -> dict[str, Any]:
+        """The stored doc of a job: its request (defaults applied), its model's branch of the
+        submit schema, and its plan."""
+        return {
             "request": request,
             "id_keys": dict(branch["x-id-keys"]),
-            "source": _source_of(url),
+            "source": _source_of(str(request["data_source_path"])),
             "public": bool(request.get("segmind_public", False) if public is None else public),
             "created_at": iso(planned[0].at),
             "transitions": serial.dump(planned),
             "base_url": base_url,
         }
-        record = self._rt.store.insert(KIND, tenant, job_id, doc)
-        return self._decoded.job(record)
 
     def get(self, tenant: str | None, job_id: str) -> FinetuneJob:
         return self._jobs.get(tenant, job_id)

@@ -22,6 +22,7 @@ from mock_server.spec.defaults import apply_defaults
 from mock_server.spec.schemas import first_problem, schema_validator
 
 KIND = "inference"
+FAMILY = "segmind-inference"
 
 
 class ContentBlocked(InvalidInput):
@@ -86,6 +87,21 @@ class InferenceService:
         result = rt.spec.operation("inference_v2_result").raw
         self.retention = timedelta(seconds=float(result["x-retention-seconds"]))
         self._scaling = rt.timing.scaling.get("inference", {})
+
+    def v2_model(self, slug: str) -> Operation:
+        """The v2 submit operation of a model slug; InvalidInput when the contract has none."""
+        found = self._rt.spec.match("POST", f"/v2/{slug}")
+        if found is None or found[0].family != FAMILY:
+            raise InvalidInput(f"No v2 inference model {slug!r} in the contract")
+        return found[0]
+
+    def first_v2_model(self) -> str:
+        """The slug of the contract's first v2 model (for requests stored without one)."""
+        return next(
+            model_of(op)
+            for op in self._rt.spec.operations
+            if op.family == FAMILY and op.method == "POST" and op.path.startswith("/v2/")
+        )
 
     # --- rules shared by v1 and v2 -----------------------------------------------------------
 

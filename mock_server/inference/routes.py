@@ -12,10 +12,8 @@ from mock_server.errors import NotFound
 from mock_server.http.context import Handler, HandlerContext
 from mock_server.http.render import error_response
 from mock_server.inference import images
-from mock_server.inference.domain import InferenceJob, InferenceService
+from mock_server.inference.domain import FAMILY, InferenceJob, InferenceService
 from mock_server.runtime import Runtime
-
-FAMILY = "segmind-inference"
 
 
 def _svc(ctx: HandlerContext) -> InferenceService:

@@ -47,14 +47,9 @@ def export(s: ScenarioServices, name: str = "exported") -> dict[str, Any]:
         entry = {"id": job.id, **_status_fields(s.finetune.lifecycle, job.history_at(now))}
         entry.update(public=job.public, request=dict(job.request))
         tenant(job.tenant).setdefault("finetunes", []).append(entry)
-    v2 = [
-        op.path.rsplit("/", 1)[-1]
-        for op in s.rt.spec.operations
-        if op.family == "segmind-inference" and op.method == "POST" and op.path.startswith("/v2/")
-    ]
     for request in reversed(s.inference.list(None)):
         history = s.inference.history_at(request, now)
-        entry = {"id": request.id, "model": request.model or v2[0]}
+        entry = {"id": request.id, "model": request.model or s.inference.first_v2_model()}
         entry.update(_status_fields(s.inference.lifecycle, history))
         entry["request"] = dict(request.params)
         tenant(request.tenant).setdefault("inference", []).append(entry)

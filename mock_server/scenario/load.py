@@ -17,7 +17,6 @@ from mock_server.finetune.domain import FinetuneService
 from mock_server.inference.domain import InferenceService
 from mock_server.lifecycle import Lifecycle, Transition, plan_reached
 from mock_server.runtime import Runtime
-from mock_server.spec import Operation
 from mock_server.trainer.domain import TrainerService
 from mock_server.webhooks.registry import WebhookRegistry
 
@@ -88,7 +87,7 @@ class ScenarioLoader:
             job_id = entry.get("id") or str(derived_id(name, key, "finetune", i))
             s.finetune.check_preload(job_id, entry["request"])
             state, planned = _planned(
-                s.finetune.lifecycle, entry, entered, self._durations("finetune")
+                s.finetune.lifecycle, entry, entered, self._durations(s.finetune.lifecycle)
             )
             run: Callable[[], Any] = partial(
                 s.finetune.preload,
@@ -102,10 +101,10 @@ class ScenarioLoader:
             steps.append(("finetunes", partial(_loaded, run, key, state)))
         for i, entry in enumerate(tenant.get("inference", [])):
             job_id = entry.get("id") or str(derived_id(name, key, "inference", i))
-            op = self._model(str(entry["model"]))
+            op = s.inference.v2_model(str(entry["model"]))
             params = s.inference.check_preload(job_id, entry["request"], op)
             durations = {
-                **self._durations("inference"),
+                **self._durations(s.inference.lifecycle),
                 "PROCESSING": s.inference.processing_time(params),
             }
             state, planned = _planned(s.inference.lifecycle, entry, entered, durations)
@@ -115,25 +114,14 @@ class ScenarioLoader:
             job_id = entry.get("id") or derived_id(name, key, "training", i).hex
             s.trainer.check_preload(job_id, entry["form"])
             state, planned = _planned(
-                s.trainer.lifecycle, entry, entered, self._durations("trainer")
+                s.trainer.lifecycle, entry, entered, self._durations(s.trainer.lifecycle)
             )
             run = partial(s.trainer.preload, key, job_id, entry["form"], planned, base_url)
             steps.append(("trainings", partial(_loaded, run, key, state)))
         return steps
 
-    def _durations(self, kind: str) -> Mapping[str, float]:
-        lifecycle = {
-            "finetune": self._s.finetune.lifecycle,
-            "inference": self._s.inference.lifecycle,
-            "trainer": self._s.trainer.lifecycle,
-        }[kind]
+    def _durations(self, lifecycle: Lifecycle) -> Mapping[str, float]:
         return self._s.rt.timing.for_lifecycle(lifecycle.name)
-
-    def _model(self, slug: str) -> Operation:
-        found = self._s.rt.spec.match("POST", f"/v2/{slug}")
-        if found is None or found[0].family != "segmind-inference":
-            raise InvalidInput(f"scenario: no v2 inference model {slug!r} in the contract")
-        return found[0]
 
     def _credits(self, key: str, tenant: Mapping[str, Any]) -> Mapping[str, Any]:
         if "credits" in tenant:
