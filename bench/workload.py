@@ -3,13 +3,12 @@ a tunemock server needs before it can answer details and v2 status with a 200.""
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
 import httpx
 
-from mock_server.spec import load_specs
+from mock_server.testing.bodies import doc_submit_body, doc_v2_body
 
 API_KEY = "bench"
 JSON_HEADERS = {"x-api-key": API_KEY, "content-type": "application/json"}
@@ -18,24 +17,7 @@ ROUTES = ("submit", "details", "v2 status")
 
 def submit_body(model: str = "FLUX") -> dict[str, Any]:
     """The docs' submit example for `model`, with a dataset URL `--datasets skip` accepts."""
-    op = load_specs().operation("finetune_submit")
-    for example in op.raw["requestBody"]["content"]["application/json"]["examples"].values():
-        value = example["value"]
-        usable = not example.get("x-negative") and isinstance(value, dict)
-        if usable and value.get("base_model") == model:
-            body = copy.deepcopy(value)
-            body["data_source_path"] = "https://datasets.example.test/faces.zip"
-            return body
-    raise KeyError(model)
-
-
-def v2_body(finetune_id: str) -> dict[str, Any]:
-    op = load_specs().operation("inference_v2_submit_flux_dev_finetuned")
-    body: dict[str, Any] = copy.deepcopy(
-        op.raw["requestBody"]["content"]["application/json"]["examples"]["doc"]["value"]
-    )
-    body["finetune_id"] = finetune_id
-    return body
+    return doc_submit_body(model)
 
 
 def requests_for(finetune_id: str, v2_id: str) -> dict[str, dict[str, Any]]:
@@ -69,6 +51,6 @@ def prepare_tunemock(base_url: str) -> tuple[str, str]:
         submitted = client.post("/finetune/request/submit", json=submit_body())
         submitted.raise_for_status()
         finetune_id = str(submitted.json()["finetune_id"])
-        queued = client.post("/v2/flux-dev-finetuned", json=v2_body(finetune_id))
+        queued = client.post("/v2/flux-dev-finetuned", json=doc_v2_body(finetune_id))
         queued.raise_for_status()
         return finetune_id, str(queued.json()["request_id"])
