@@ -135,12 +135,12 @@ class Credits:
         """Take what the operation costs for this request (`facts`: its fields), or raise
         InsufficientCredits and take nothing."""
         cost = self.costs.cost_of(operation, facts)
-        if cost <= 0 or self.balance(api_key) is None:
+        start = self.balance(api_key) if cost > 0 else None
+        if start is None:  # free, or unlimited credits
             return
-        start = self.balance(api_key)
 
         def take(current: Any) -> float:
-            have = float(current) if current is not None else float(start or 0.0)
+            have = float(current) if current is not None else start
             if have < cost:
                 raise InsufficientCredits(
                     f"Insufficient credits: {operation} costs {cost:g}, the key has {have:g}"
