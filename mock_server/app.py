@@ -9,10 +9,9 @@ from typing import Any
 
 import anyio
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from mock_server import scenario
 from mock_server.admin import dashboard_ops
@@ -23,10 +22,12 @@ from mock_server.errors import ConfigError, DomainError
 from mock_server.faults import Faults
 from mock_server.files import routes as files_routes
 from mock_server.finetune import routes as finetune_routes
+from mock_server.http.auth import ApiKeyAuth
 from mock_server.http.context import Handler
 from mock_server.http.dispatch import Dispatcher
+from mock_server.http.edge import EdgeParts, MockApp
 from mock_server.http.faults import FaultInjection, InjectedDrop
-from mock_server.http.middleware import ApiKeyAuth, RequestJournal
+from mock_server.http.journal import RequestJournal
 from mock_server.http.ratelimit import RateLimit
 from mock_server.http.render import error_response
 from mock_server.http.validation import RequestValidator
@@ -130,6 +131,11 @@ def _load_scenario(services: ScenarioServices, config: Config) -> None:
         raise ConfigError(f"--scenario {config.scenario}: {exc.message}") from exc
 
 
+def _prefixes(routes: list[BaseRoute]) -> tuple[str, ...]:
+    """Where each route's path starts (the text before its first parameter)."""
+    return tuple(str(getattr(route, "path", "")).split("{", 1)[0] for route in routes)
+
+
 def create_app(config: Config | None = None, store: Store | None = None) -> Starlette:
     """Build the mock for `config` (defaults: in-memory state, real clock, fast timing)."""
     config = config or Config()
@@ -145,38 +151,17 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
             handlers.setdefault(op.operation_id, found)
     dispatcher = Dispatcher(rt, handlers, services, RequestValidator(spec, config.max_json_bytes))
 
-    def classify(method: str, path: str) -> tuple[str, str] | None:
-        found = spec.match(method, path)
-        return (found[0].operation_id, found[0].family) if found else None
-
-    def needs_key(method: str, path: str) -> tuple[str, str] | None:
-        found = spec.match(method, path)
-        return (found[0].operation_id, found[0].family) if found and found[0].secured else None
-
     faults: Faults = services["faults"]
-    middleware = [
-        # outermost first: the journal sees the final status of everything below it
-        Middleware(RequestJournal, store=rt.store, keep=config.journal_size),
-        # faults wrap `send` around everything a vendor route does (admin routes exempt)
-        Middleware(FaultInjection, faults=faults, family_of=dispatcher.family_for_path),
-        # then rate limits per key and group: a limited request never reaches a handler
-        Middleware(RateLimit, limits=config.rate_limits, classify=classify),
-        # innermost: the tenant is known before any handler runs
-        Middleware(
-            ApiKeyAuth,
-            needs_key=needs_key,
-            accepted=frozenset(config.api_keys),
-            key_settings=config.key_settings,
-        ),
-    ]
-    routes = [
+    own_routes = [
         Route("/storage/{key:path}", storage_endpoint, methods=_ALL_METHODS),
         Route("/outputs/{name}", inference_routes.output_endpoint, methods=["GET", "HEAD"]),
         Route("/assets/{key:path}", files_routes.asset_endpoint, methods=["GET", "HEAD"]),
         Route("/lora-trainer/files/{job_id}/{name}", trainer_routes.sample_file, methods=["GET"]),
         *dashboard.routes(),  # /_mock/ui: the dashboard (pages, events, assets)
-        Route("/{path:path}", dispatcher.handle, methods=_ALL_METHODS),
     ]
+    # the edge sends every other path to the dispatcher; the catch-all serves what starts like
+    # an own route but is none (/_mock/uiX)
+    routes = [*own_routes, Route("/{path:path}", dispatcher.handle, methods=_ALL_METHODS)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -200,9 +185,20 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         family = dispatcher.family_for_path(request.url.path)
         return error_response(family, 500, "Internal server error (a tunemock bug; see its log)")
 
-    app = Starlette(
+    parts = EdgeParts(
+        spec=spec,
+        app_prefixes=_prefixes(own_routes),
+        journal=RequestJournal(rt.store, config.journal_size),
+        # faults act on everything a vendor route does (admin routes exempt)
+        faults=FaultInjection(faults, dispatcher.family_for_path),
+        limits=RateLimit(config.rate_limits),
+        keys=ApiKeyAuth(frozenset(config.api_keys), config.key_settings),
+        dispatcher=dispatcher,
+        crashed=crashed,
+    )
+    app = MockApp(
+        parts,
         routes=routes,
-        middleware=middleware,
         lifespan=lifespan,
         exception_handlers={404: unroutable, Exception: crashed},
     )

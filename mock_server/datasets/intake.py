@@ -29,6 +29,10 @@ class DatasetIntake:
         self._storage = storage
         self._mode = mode  # "fetch" (default) or "skip": accept any URL unread, for demos
 
+    @property
+    def reads(self) -> bool:
+        return self._mode != "skip"
+
     def check(self, url: str, rules: DatasetRules, tenant: str, base_url: str) -> str | None:
         if self._mode == "skip":
             return None

@@ -7,9 +7,7 @@ A job's status is never stored: it is read off its planned transitions at the cl
 from __future__ import annotations
 
 import re
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +19,7 @@ from mock_server.datasets import DatasetRules
 from mock_server.errors import InvalidInput, NotFound
 from mock_server.lifecycle import Lifecycle, Transition, current, plan, plan_failure, serial
 from mock_server.lifecycle.machine import history
-from mock_server.lifecycle.stored import StoredJobs
+from mock_server.lifecycle.stored import DecodedJobs, StoredJobs
 from mock_server.runtime import Runtime
 from mock_server.spec.defaults import apply_defaults, branch_for
 from mock_server.spec.schemas import first_problem, schema_validator
@@ -31,7 +29,11 @@ KIND = "finetune"
 
 
 class DatasetCheck(Protocol):
-    """Reads and inspects a dataset URL; None when usable, else why the job must fail."""
+    """Reads and inspects a dataset URL; None when usable, else why the job must fail.
+    `reads`: whether `check` reads anything at all (disk, network)."""
+
+    @property
+    def reads(self) -> bool: ...
 
     def check(self, url: str, rules: DatasetRules, tenant: str, base_url: str) -> str | None: ...
 
@@ -90,34 +92,6 @@ def _source_of(data_source_path: str) -> str:
     return "public_url"
 
 
-class DecodedJobs:
-    """The FinetuneJob of each recently read record, reused while its stored doc is the same.
-
-    Decoding a job (timestamps parsed, transitions built) is most of reading one: ~11 ms of a
-    1,000-job list. A hit is checked by value (the stored doc equals the one decoded), not by
-    version: a reset, or another worker deleting and re-inserting an id, restarts versions
-    and seqs, and a value check cannot be fooled by that. Bounded, least recently used out."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self._size = size
-        self._lock = threading.Lock()  # submit and scenarios run in worker threads
-        self._jobs: OrderedDict[str, tuple[Record, FinetuneJob]] = OrderedDict()
-
-    def job(self, record: Record) -> FinetuneJob:
-        with self._lock:
-            hit = self._jobs.get(record.id)
-            if hit is not None and hit[0].tenant == record.tenant and hit[0].doc == record.doc:
-                self._jobs.move_to_end(record.id)
-                return hit[1]
-        job = FinetuneJob.from_record(record)
-        with self._lock:
-            self._jobs[record.id] = (record, job)
-            self._jobs.move_to_end(record.id)
-            while len(self._jobs) > self._size:
-                self._jobs.popitem(last=False)
-        return job
-
-
 class FinetuneService:
     """The rules of the fine-tune API over the store, per tenant."""
 
@@ -130,7 +104,7 @@ class FinetuneService:
         self._doc = rt.spec.documents[op.family]
         self._submit_schema = op.raw["requestBody"]["content"]["application/json"]["schema"]
         self._submit_check = schema_validator(self._doc, self._submit_schema)
-        self._decoded = DecodedJobs()
+        self._decoded = DecodedJobs(FinetuneJob.from_record)
         self._jobs = StoredJobs(
             rt.store,
             KIND,
@@ -145,6 +119,12 @@ class FinetuneService:
         prop = branch["properties"]["data_source_path"]
         dataset = self._doc.resolve(prop["$ref"]) if "$ref" in prop else prop
         return DatasetRules.from_spec(dataset.get("x-dataset", {}), prop)
+
+    @property
+    def submit_reads(self) -> bool:
+        """Whether `submit` reads a dataset (disk, network): then it must not run on an event
+        loop. Without a read it is a few dozen µs of CPU."""
+        return self._intake.reads
 
     def submit(self, tenant: str, body: Mapping[str, Any], base_url: str) -> FinetuneJob:
         """Accept a validated submit body: apply the model's defaults, check the dataset,

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_server.errors import DomainError
+from mock_server.http.call import base_url_of, call_of
 from mock_server.http.context import Handler, HandlerContext
 from mock_server.http.render import domain_error_response, error_response, rejected_response
 from mock_server.http.validation import RequestRejected, RequestValidator
@@ -42,7 +43,8 @@ class Dispatcher:
     async def handle(self, request: Request) -> Response:
         # the raw path: request.url drops newlines (urlsplit), the middleware saw them
         path, method = request.scope["path"], request.method
-        found = self.bundle.match(method, path)
+        call = call_of(request.scope)
+        found = call.found if call is not None else self.bundle.match(method, path)
         if found is None:
             family = self.family_for_path(path)
             allowed = self.bundle.methods_at(path)
@@ -66,7 +68,7 @@ class Dispatcher:
             ctx = HandlerContext(
                 valid=valid,
                 tenant=request.scope.get("state", {}).get("tenant", ""),
-                base_url=str(request.base_url).rstrip("/"),
+                base_url=base_url_of(request.scope),
                 runtime=self.runtime,
                 services=self.services,
             )

@@ -1,4 +1,4 @@
-"""The fault-injection middleware: wraps `send` to answer an error, wait, drop the
+"""Fault injection at the edge: wraps `send` to answer an error, wait, drop the
 connection, cut the body short or trickle it, per the rules or a one-off header."""
 
 from __future__ import annotations
@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import anyio
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Message, Scope, Send
 
 from mock_server.errors import InvalidInput
 from mock_server.faults import Action, Faults, parse_header
+from mock_server.http.call import Call
 from mock_server.http.render import error_response
 
 
@@ -19,40 +20,37 @@ class InjectedDrop(Exception):
 
 
 class FaultInjection:
-    def __init__(
-        self, app: ASGIApp, faults: Faults, family_of: Callable[[str], str | None]
-    ) -> None:
-        self.app = app
+    """Faults for vendor routes (admin routes are exempt), from the rules or a one-off
+    `x-mock-fault` header."""
+
+    def __init__(self, faults: Faults, family_of: Callable[[str], str | None]) -> None:
         self.faults = faults
         self.family_of = family_of
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_mock/"):
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        one_off = headers.get("x-mock-fault")
+    async def apply(self, scope: Scope, call: Call, send: Send) -> tuple[Response | None, Send]:
+        """(an answer that replaces the route's, or None; the `send` the route answers
+        through, wrapped when the fault acts on the answer). Waits first for a latency."""
+        if call.path.startswith("/_mock/"):
+            return None, send
+        one_off = call.headers.get("x-mock-fault")
         try:
             if one_off:
                 chosen: tuple[str, Action] | None = ("x-mock-fault", parse_header(one_off))
             else:
-                chosen = self.faults.pick(scope["method"], scope["path"], headers.get("x-api-key"))
+                key = call.headers.get("x-api-key")
+                chosen = self.faults.pick(call.method, call.path, key)
         except InvalidInput as exc:
-            await error_response(None, 400, exc.message)(scope, receive, send)
-            return
+            return error_response(None, 400, exc.message), send
         if chosen is None:
-            await self.app(scope, receive, send)
-            return
+            return None, send
         name, action = chosen
-        scope.setdefault("state", {})["fault"] = f"{name}: {action.label}"
+        scope["state"]["fault"] = f"{name}: {action.label}"
         if action.latency_ms:
             await anyio.sleep(action.latency_ms / 1000)
         if action.status:
-            family = self.family_of(scope["path"])
-            answer = error_response(family, action.status, f"Injected fault ({action.label})")
-            await answer(scope, receive, send)
-            return
-        await self.app(scope, receive, self._wrap(send, action))
+            family = call.found[0].family if call.found else self.family_of(call.path)
+            return error_response(family, action.status, f"Injected fault ({action.label})"), send
+        return None, self._wrap(send, action)
 
     def _wrap(self, send: Send, action: Action) -> Send:
         async def faulty(message: Message) -> None:

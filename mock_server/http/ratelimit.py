@@ -6,12 +6,12 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
 
+from mock_server.http.call import Call
 from mock_server.http.render import error_response
 
 
@@ -35,31 +35,23 @@ class Bucket:
 class RateLimit:
     """Groups are looked up by operationId, then API family, then "*" (everything)."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        limits: Mapping[str, Mapping[str, float]],
-        classify: Callable[[str, str], tuple[str, str] | None],
-    ) -> None:
-        self.app = app
+    def __init__(self, limits: Mapping[str, Mapping[str, float]]) -> None:
         self.limits = limits
-        self.classify = classify  # (method, path) -> (operationId, family) or None
         self._buckets: dict[tuple[str, str], Bucket] = {}
         self._lock = threading.Lock()
 
     def _group(self, op_id: str, family: str) -> str | None:
         return next((g for g in (op_id, family, "*") if g in self.limits), None)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.limits:
-            await self.app(scope, receive, send)
-            return
-        found = self.classify(scope["method"], scope["path"])
-        group = self._group(*found) if found else None
-        key = Headers(scope=scope).get("x-api-key", "")
+    def refusal(self, call: Call) -> Response | None:
+        """The 429 for a request over its key's limit, or None."""
+        if not self.limits:
+            return None
+        op = call.found[0] if call.found else None
+        group = self._group(op.operation_id, op.family) if op else None
+        key = call.api_key
         if group is None or not key:
-            await self.app(scope, receive, send)
-            return
+            return None
         limit = self.limits[group]
         now = time.monotonic()
         with self._lock:
@@ -73,14 +65,12 @@ class RateLimit:
                 ),
             )
             wait = bucket.take(now)
-        if wait > 0:
-            retry = str(max(1, math.ceil(wait)))
-            response = error_response(
-                found[1] if found else None,
-                429,
-                f"Rate limit exceeded for {group}: retry after {retry} s",
-                headers={"Retry-After": retry},
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+        if wait <= 0:
+            return None
+        retry = str(max(1, math.ceil(wait)))
+        return error_response(
+            op.family if op else None,
+            429,
+            f"Rate limit exceeded for {group}: retry after {retry} s",
+            headers={"Retry-After": retry},
+        )

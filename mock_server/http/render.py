@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from mock_server.errors import DomainError, InsufficientCredits
 
@@ -60,3 +60,27 @@ def rejected_response(
             items.append(item)
         return JSONResponse({"detail": items}, status_code=422)
     return error_response(family, status, message, details)
+
+
+class AnswerCache:
+    """JSON answers kept by key while what they were rendered from is the same: `made_of` is
+    compared by value, which is an identity check for decoded jobs and their transitions
+    (immutable and shared, see lifecycle.stored.DecodedJobs), so a hit is a dict lookup
+    instead of rendering and encoding, which were a fifth of a details request (issue 13).
+    Emptied when full."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._kept: dict[Hashable, tuple[tuple[object, ...], bytes]] = {}
+
+    def answer(
+        self, key: Hashable, made_of: tuple[object, ...], render: Callable[[], Any]
+    ) -> Response:
+        hit = self._kept.get(key)
+        if hit is not None and hit[0] == made_of:  # identity first: equal-valued ones render alike
+            return Response(hit[1], media_type=JSONResponse.media_type)
+        answer = JSONResponse(render())
+        if len(self._kept) >= self._size:
+            self._kept.clear()
+        self._kept[key] = (made_of, bytes(answer.body))
+        return answer

@@ -15,7 +15,7 @@ from mock_server.errors import Forbidden, InvalidInput, NotFound
 from mock_server.finetune.domain import FinetuneService
 from mock_server.lifecycle import Lifecycle, Transition, current, plan, plan_failure, serial
 from mock_server.lifecycle.machine import history
-from mock_server.lifecycle.stored import StoredJobs
+from mock_server.lifecycle.stored import DecodedJobs, StoredJobs
 from mock_server.runtime import Runtime
 from mock_server.spec import Operation
 from mock_server.spec.defaults import apply_defaults
@@ -76,12 +76,13 @@ class InferenceService:
         self._finetune = finetune
         self._blocked = tuple(w.lower() for w in blocked_words if w)
         self.lifecycle: Lifecycle = rt.lifecycles["inference"]
+        self._decoded = DecodedJobs(lambda r: InferenceJob.from_doc(r.id, r.tenant, r.doc))
         self._jobs = StoredJobs(
             rt.store,
             KIND,
             self.lifecycle,
             rt.clock.now,
-            lambda r: InferenceJob.from_doc(r.id, r.tenant, r.doc),
+            self._decoded.job,
             lambda job_id: f"Request {job_id} not found",
         )
         result = rt.spec.operation("inference_v2_result").raw
@@ -209,8 +210,7 @@ class InferenceService:
             "created_at": iso(planned[0].at),
             "transitions": serial.dump(planned),
         }
-        record = self._rt.store.insert(KIND, tenant, job_id, doc)
-        return InferenceJob.from_doc(record.id, record.tenant, record.doc)
+        return self._decoded.job(self._rt.store.insert(KIND, tenant, job_id, doc))
 
     def expired(self, job: InferenceJob, now: datetime) -> bool:
         state = job.state_at(now)
@@ -219,7 +219,7 @@ class InferenceService:
     def get(self, tenant: str | None, job_id: str) -> InferenceJob:
         """A live request (unknown, another tenant's and expired all answer the same)."""
         record = self._rt.store.get(KIND, job_id, tenant)
-        job = InferenceJob.from_doc(record.id, record.tenant, record.doc) if record else None
+        job = self._decoded.job(record) if record else None
         if job is None or (tenant is not None and self.expired(job, self._rt.clock.now())):
             raise NotFound(f"Request {job_id} not found (unknown, or its result expired)")
         return job

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +34,40 @@ def force_stored(
 
 
 J = TypeVar("J")
+
+
+class DecodedJobs(Generic[J]):
+    """The job `decode` made of each recently read record, reused while its stored doc is the
+    same.
+
+    Decoding a job (timestamps parsed, transitions built) is most of reading one: ~11 ms of a
+    1,000-job list, a quarter of a v2 status request. A hit is checked by value (the stored
+    doc equals the one decoded), not by version: a reset, or another worker deleting and
+    re-inserting an id, restarts versions and seqs, and a value check cannot be fooled by
+    that. The check compares the records' JSON text, so a hit never decodes the doc at all.
+    Jobs are immutable, so one can be shared by every reader. Bounded, least recently used
+    out."""
+
+    def __init__(self, decode: Callable[[Record], J], size: int = 4096) -> None:
+        self._decode = decode
+        self._size = size
+        self._lock = threading.Lock()  # submit and scenarios run in worker threads
+        self._jobs: OrderedDict[tuple[str, str], tuple[Record, J]] = OrderedDict()
+
+    def job(self, record: Record) -> J:
+        key = (record.kind, record.id)
+        with self._lock:
+            hit = self._jobs.get(key)
+            if hit is not None and hit[0].tenant == record.tenant and hit[0].text == record.text:
+                self._jobs.move_to_end(key)
+                return hit[1]
+        job = self._decode(record)
+        with self._lock:
+            self._jobs[key] = (record, job)
+            self._jobs.move_to_end(key)
+            while len(self._jobs) > self._size:
+                self._jobs.popitem(last=False)
+        return job
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,13 @@ class SpecBundle:
         self.webhooks: tuple[Webhook, ...] = tuple(self._collect_webhooks())
         self._by_id = {op.operation_id: op for op in self.operations}
         self._matchers = [(op, _template_regex(op.mock_path)) for op in self.operations]
+        # paths without parameters by (method, path): most requests are found with one lookup
+        self._fixed = {
+            (op.method, op.mock_path): op
+            for op in reversed(self.operations)
+            if "{" not in op.mock_path
+        }
+        self._templated = [(op, regex) for op, regex in self._matchers if "{" in op.mock_path]
 
     def _collect_operations(self) -> Iterator[Operation]:
         for doc in self.documents.values():
@@ -120,10 +127,15 @@ class SpecBundle:
         return self._by_id[operation_id]
 
     def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
-        """The operation serving `method path` on the mock, with its path parameters."""
-        for op, regex in self._matchers:
+        """The operation serving `method path` on the mock, with its path parameters (a
+        path without parameters wins over a template that also matches it, as in OpenAPI)."""
+        method = method.upper()
+        fixed = self._fixed.get((method, path))
+        if fixed is not None:
+            return fixed, {}
+        for op, regex in self._templated:
             found = regex.match(path)
-            if found and op.method == method.upper():
+            if found and op.method == method:
                 return op, found.groupdict()
         return None
 

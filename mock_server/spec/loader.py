@@ -46,6 +46,9 @@ def default_spec_dir() -> Path:
     return package_dir / "_openapi"
 
 
+_MISSING = object()
+
+
 @dataclass(frozen=True)
 class SpecDocument:
     """One loaded OpenAPI file: its family name, where it came from, and its raw tree."""
@@ -73,8 +76,19 @@ class SpecDocument:
         """The same for jsonschema-rs (`schemas.QuickCheck`), built once per document."""
         return jsonschema_rs.Registry([(self.uri, dict(self.raw))])
 
+    @cached_property
+    def _resolved(self) -> dict[str, Any]:
+        return {}
+
     def resolve(self, pointer: str) -> Any:
-        """The node at a JSON pointer (`#/components/schemas/X`) inside this document."""
+        """The node at a JSON pointer (`#/components/schemas/X`) inside this document
+        (remembered: the document is read-only, and submit resolves dozens of $refs)."""
+        found = self._resolved.get(pointer, _MISSING)
+        if found is _MISSING:
+            found = self._resolved[pointer] = self._walk(pointer)
+        return found
+
+    def _walk(self, pointer: str) -> Any:
         node: Any = self.raw
         for part in pointer.lstrip("#").strip("/").split("/"):
             if not part:

@@ -8,21 +8,51 @@ same answer by construction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
+
+
+def encode(value: Any) -> str:
+    """A doc, meta value or journal entry as every store keeps it: compact JSON text, so what
+    one store refuses (a set, a datetime) the other refuses too. Any Mapping is an object
+    (json itself takes dicts only; a lazy journal entry is a Mapping)."""
+    return json.dumps(value, separators=(",", ":"), default=_mapping)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 @dataclass(frozen=True)
 class Record:
-    """One stored document. `seq` orders records of a store by insertion (newest = highest)."""
+    """One stored document, as its JSON `text`; `doc` decodes it on first use (a fresh copy
+    of this record's own). Carrying the text lets a reader that has seen this exact doc
+    before (a decoded-job cache) skip decoding it again. `seq` orders records of a store by
+    insertion (newest = highest)."""
 
     kind: str
     id: str
     tenant: str
-    doc: Mapping[str, Any] = field(repr=False)
+    text: str = field(repr=False)
     version: int = 1
     seq: int = 0
+
+    @cached_property
+    def doc(self) -> Mapping[str, Any]:
+        decoded: Mapping[str, Any] = json.loads(self.text)
+        return decoded
+
+    @classmethod
+    def of(
+        cls, kind: str, id: str, tenant: str, doc: Mapping[str, Any], version: int = 1, seq: int = 0
+    ) -> Record:
+        """A record of `doc` (encoded as a store would)."""
+        return cls(kind, id, tenant, encode(doc), version, seq)
 
 
 class Store(Protocol):
@@ -82,7 +112,9 @@ class Store(Protocol):
         ...
 
     def append_journal(self, entry: Mapping[str, Any], keep: int) -> None:
-        """Add a request-journal entry, keeping only the newest `keep`."""
+        """Add a request-journal entry, keeping only the newest `keep`. The entry is handed
+        over (the caller never changes it again) and must be JSON when read; a store may keep
+        the mapping as is and encode it only when someone reads the journal."""
         ...
 
     def journal(self, limit: int) -> Sequence[Mapping[str, Any]]:

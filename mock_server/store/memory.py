@@ -10,14 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mock_server.errors import Conflict
-from mock_server.store.base import Record
-
-
-def _encode(value: Any) -> str:
-    # Same encoding as SqliteStore: a doc that SQLite would refuse (a set, a datetime) is
-    # refused here too, and a tuple comes back as a list from both.
-    return json.dumps(value, separators=(",", ":"))
-
+from mock_server.store.base import Record, encode
 
 #: A stored record: (tenant, doc as canonical JSON text, version, seq). A plain tuple of str
 #: and int on purpose: the garbage collector stops tracking such tuples (not dataclasses, not
@@ -27,9 +20,9 @@ _Row = tuple[str, str, int, int]
 
 
 def _record(kind: str, id: str, row: _Row) -> Record:
-    tenant, doc, version, seq = row
-    # every read decodes a fresh copy nobody else holds
-    return Record(kind, id, tenant, json.loads(doc), version, seq)
+    tenant, text, version, seq = row
+    # the doc is decoded when read, a fresh copy nobody else holds
+    return Record(kind, id, tenant, text, version, seq)
 
 
 class MemoryStore:
@@ -42,7 +35,7 @@ class MemoryStore:
         # (dicts keep insertion order, which is seq order, so newest first needs no sort)
         self._by_tenant: dict[str, dict[str, dict[str, _Row]]] = {}
         self._meta: dict[str, str] = {}
-        self._journal: deque[str] = deque()
+        self._journal: deque[Mapping[str, Any]] = deque()
         self._seq = 0
 
     def _visible(self, kind: str, id: str, tenant: str | None) -> _Row | None:
@@ -52,7 +45,7 @@ class MemoryStore:
         return row
 
     def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
-        text = _encode(doc)
+        text = encode(doc)
         with self._lock:
             rows = self._rows.setdefault(kind, {})
             if id in rows:
@@ -95,7 +88,7 @@ class MemoryStore:
             # change gets its own copy, so a change that edits it in place and then raises
             # leaves nothing behind; the row is touched only after change and encode succeed.
             owner, doc, version, seq = row
-            new = (owner, _encode(change(json.loads(doc))), version + 1, seq)
+            new = (owner, encode(change(json.loads(doc))), version + 1, seq)
             self._rows[kind][id] = self._by_tenant[kind][owner][id] = new
             return _record(kind, id, new)
 
@@ -120,28 +113,29 @@ class MemoryStore:
         return None if text is None else json.loads(text)
 
     def set_meta(self, key: str, value: Any) -> None:
-        text = _encode(value)
+        text = encode(value)
         with self._lock:
             self._meta[key] = text
 
     def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
         with self._lock:
             text = self._meta.get(key)
-            encoded = _encode(change(None if text is None else json.loads(text)))
+            encoded = encode(change(None if text is None else json.loads(text)))
             self._meta[key] = encoded
         return json.loads(encoded)
 
     def append_journal(self, entry: Mapping[str, Any], keep: int) -> None:
-        text = _encode(entry)
+        # kept as given and encoded when read: a lazy entry (http.capture.JournalEntry) is
+        # formatted only if someone reads it, which most never are
         with self._lock:
-            self._journal.append(text)
-            while len(self._journal) > max(keep, 0):
-                self._journal.popleft()
+            if self._journal.maxlen != max(keep, 0):  # keep is the same on every call
+                self._journal = deque(self._journal, maxlen=max(keep, 0))
+            self._journal.append(entry)  # the oldest falls out
 
     def journal(self, limit: int) -> Sequence[Mapping[str, Any]]:
         with self._lock:
-            newest = list(self._journal)[::-1][: max(limit, 0)]
-        return [json.loads(text) for text in newest]
+            newest = list(itertools.islice(reversed(self._journal), max(limit, 0)))
+        return [json.loads(encode(entry)) for entry in newest]
 
     def reset(self) -> None:
         with self._lock:

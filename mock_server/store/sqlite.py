@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.errors import Conflict
-from mock_server.store.base import Record
+from mock_server.store.base import Record, encode
 
 _BUSY_TIMEOUT_MS = 10_000
 
@@ -35,13 +35,9 @@ CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry
 _COLUMNS = "kind, id, tenant, doc, version, seq"
 
 
-def _encode(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
 def _record(row: tuple[Any, ...]) -> Record:
-    kind, id, tenant, doc, version, seq = row
-    return Record(kind, id, tenant, json.loads(doc), version, seq)
+    kind, id, tenant, text, version, seq = row
+    return Record(kind, id, tenant, text, version, seq)
 
 
 def _tenant_clause(tenant: str | None) -> tuple[str, tuple[str, ...]]:
@@ -138,7 +134,7 @@ class SqliteStore:
                 raise
 
     def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
-        text = _encode(doc)
+        text = encode(doc)
         with self._connection() as conn:
             try:
                 cursor = conn.execute(
@@ -149,7 +145,7 @@ class SqliteStore:
                 raise Conflict(f"{kind} {id!r} exists already") from None
         seq = cursor.lastrowid
         assert seq is not None  # an INSERT that succeeded always sets it
-        return Record(kind, id, tenant, json.loads(text), 1, seq)
+        return Record(kind, id, tenant, text, 1, seq)
 
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
         clause, args = _tenant_clause(tenant)
@@ -187,12 +183,12 @@ class SqliteStore:
             if row is None:
                 return None
             old = _record(row)
-            text = _encode(change(old.doc))
+            text = encode(change(old.doc))
             conn.execute(
                 "UPDATE records SET doc = ?, version = ? WHERE seq = ?",
                 (text, old.version + 1, old.seq),
             )
-        return Record(kind, id, old.tenant, json.loads(text), old.version + 1, old.seq)
+        return Record(kind, id, old.tenant, text, old.version + 1, old.seq)
 
     def delete(self, kind: str, id: str, tenant: str | None) -> bool:
         clause, args = _tenant_clause(tenant)
@@ -216,7 +212,7 @@ class SqliteStore:
         return None if row is None else json.loads(row[0])
 
     def set_meta(self, key: str, value: Any) -> None:
-        text = _encode(value)
+        text = encode(value)
         with self._connection() as conn:
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
@@ -227,7 +223,7 @@ class SqliteStore:
     def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
         with self._write() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-            encoded = _encode(change(None if row is None else json.loads(row[0])))
+            encoded = encode(change(None if row is None else json.loads(row[0])))
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -241,7 +237,7 @@ class SqliteStore:
         visible to every process at once and survives kill -9 (it is in the OS's cache);
         only a power loss can take the newest entries, which the journal (diagnostics) can
         afford and jobs, meta and deliveries (FULL, above) cannot."""
-        text = _encode(entry)
+        text = encode(entry)
         with self._journal_lock:
             conn = self._journal_conn
             if conn is None:

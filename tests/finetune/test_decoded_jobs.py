@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_server.finetune.domain import DecodedJobs
+from mock_server.finetune.domain import FinetuneJob
+from mock_server.lifecycle.stored import DecodedJobs
 from mock_server.store import Record
 
 DOC: dict[str, Any] = {
@@ -18,26 +19,26 @@ DOC: dict[str, Any] = {
 
 
 def test_the_same_doc_is_decoded_once() -> None:
-    jobs = DecodedJobs()
-    first = jobs.job(Record("finetune", "a", "t", dict(DOC), 1, 1))
-    assert jobs.job(Record("finetune", "a", "t", dict(DOC), 1, 1)) is first
+    jobs = DecodedJobs(FinetuneJob.from_record)
+    first = jobs.job(Record.of("finetune", "a", "t", dict(DOC), 1, 1))
+    assert jobs.job(Record.of("finetune", "a", "t", dict(DOC), 1, 1)) is first
 
 
 def test_a_changed_doc_under_the_same_id_version_and_seq_is_decoded_again() -> None:
     # what a reset and re-insert (here or in another worker) looks like to a reader
-    jobs = DecodedJobs()
-    jobs.job(Record("finetune", "a", "t", dict(DOC), 1, 1))
+    jobs = DecodedJobs(FinetuneJob.from_record)
+    jobs.job(Record.of("finetune", "a", "t", dict(DOC), 1, 1))
     changed = {**DOC, "public": True}
-    assert jobs.job(Record("finetune", "a", "t", changed, 1, 1)).public is True
-    assert jobs.job(Record("finetune", "a", "other", changed, 1, 1)).tenant == "other"
+    assert jobs.job(Record.of("finetune", "a", "t", changed, 1, 1)).public is True
+    assert jobs.job(Record.of("finetune", "a", "other", changed, 1, 1)).tenant == "other"
 
 
 def test_the_least_recently_read_job_leaves_first() -> None:
-    jobs = DecodedJobs(size=2)
-    a = jobs.job(Record("finetune", "a", "t", dict(DOC), 1, 1))
-    jobs.job(Record("finetune", "b", "t", dict(DOC), 1, 2))
-    assert jobs.job(Record("finetune", "a", "t", dict(DOC), 1, 1)) is a  # a is now the newest
-    jobs.job(Record("finetune", "c", "t", dict(DOC), 1, 3))  # b leaves
-    assert jobs.job(Record("finetune", "a", "t", dict(DOC), 1, 1)) is a
-    b = jobs.job(Record("finetune", "b", "t", dict(DOC), 1, 2))
-    assert jobs.job(Record("finetune", "b", "t", dict(DOC), 1, 2)) is b
+    jobs = DecodedJobs(FinetuneJob.from_record, size=2)
+    a = jobs.job(Record.of("finetune", "a", "t", dict(DOC), 1, 1))
+    jobs.job(Record.of("finetune", "b", "t", dict(DOC), 1, 2))
+    assert jobs.job(Record.of("finetune", "a", "t", dict(DOC), 1, 1)) is a  # a is now the newest
+    jobs.job(Record.of("finetune", "c", "t", dict(DOC), 1, 3))  # b leaves
+    assert jobs.job(Record.of("finetune", "a", "t", dict(DOC), 1, 1)) is a
+    b = jobs.job(Record.of("finetune", "b", "t", dict(DOC), 1, 2))
+    assert jobs.job(Record.of("finetune", "b", "t", dict(DOC), 1, 2)) is b

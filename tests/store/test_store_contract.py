@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -302,6 +303,15 @@ def test_journal_is_newest_first_and_trimmed_to_keep(store: Store) -> None:
     assert store.journal(10) == [{"n": 5}]
 
 
+def test_journal_takes_any_mapping_and_reads_back_plain_json(store: Store) -> None:
+    # the edge hands over lazy entries (http.capture.JournalEntry), which are Mappings
+    nested = MappingProxyType({"headers": [["a", "b"]]})
+    store.append_journal(MappingProxyType({"n": 1, "request": nested}), keep=5)
+
+    assert store.journal(5) == [{"n": 1, "request": {"headers": [["a", "b"]]}}]
+    assert isinstance(store.journal(5)[0], dict)
+
+
 def test_reset_forgets_everything_and_restarts_seqs(store: Store) -> None:
     store.insert("finetune", "alice", "a", {})
     store.insert("inference", "bob", "b", {})
@@ -348,6 +358,7 @@ def test_sqlite_keeps_everything_across_close_and_reopen(tmp_path: Path) -> None
 _WORKER = """
 import sys, time
 from pathlib import Path
+from types import MappingProxyType
 from mock_server.store.sqlite import SqliteStore
 
 path, job, name = Path(sys.argv[1]), sys.argv[2], sys.argv[3]

@@ -1,0 +1,102 @@
+"""The HTTP edge in one ASGI pass: the request classified once, then the journal, faults, rate
+limits and API keys, then the spec's operations straight to the dispatcher and the app's own
+routes (files, dashboard) to Starlette's stack.
+
+One pass instead of a middleware each: every layer re-read the headers and the spec, and
+Starlette's router and error middleware tried its routes' patterns before the catch-all that
+serves every vendor route; together about half of a details request (issue 13)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mock_server.http.auth import ApiKeyAuth
+from mock_server.http.call import Call, classify
+from mock_server.http.capture import Exchange
+from mock_server.http.dispatch import Dispatcher
+from mock_server.http.faults import FaultInjection
+from mock_server.http.journal import RequestJournal
+from mock_server.http.ratelimit import RateLimit
+from mock_server.spec import SpecBundle
+
+Crashed = Callable[[Request, Exception], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class EdgeParts:
+    """What the edge is made of (built by app.create_app)."""
+
+    spec: SpecBundle
+    app_prefixes: tuple[str, ...]  # where the app's own routes start
+    journal: RequestJournal
+    faults: FaultInjection
+    limits: RateLimit
+    keys: ApiKeyAuth
+    dispatcher: Dispatcher
+    crashed: Crashed  # the answer to a bug of the mock (logged by it)
+
+
+class Edge:
+    """Outermost ASGI app; `app` (Starlette's stack) gets lifespan events and the app's own
+    routes, with Starlette's own error handling around them."""
+
+    def __init__(self, app: ASGIApp, parts: EdgeParts) -> None:
+        self.app = app
+        self.parts = parts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        parts = self.parts
+        call = classify(scope, parts.spec, parts.app_prefixes)
+        started = time.perf_counter()
+        exchange = Exchange(scope, receive, send)
+        try:
+            await self._guarded(scope, call, exchange.receive, exchange.send)
+        except Exception as exc:
+            # as Starlette's ServerErrorMiddleware does (it does so itself around the app's own
+            # routes): the mock's answer to its own bug (500 in the vendor's format, unless an
+            # answer has started), then the error goes on to the server, which logs it
+            if call.by_app:
+                raise
+            crash = await parts.crashed(Request(scope), exc)
+            if not exchange.answered:
+                await crash(scope, receive, send)
+            raise
+        finally:
+            if not parts.journal.skips(call.path):
+                parts.journal.record(scope, call, exchange, started)
+
+    async def _guarded(self, scope: Scope, call: Call, receive: Receive, send: Send) -> None:
+        parts = self.parts
+        refusal, send = await parts.faults.apply(scope, call, send)
+        if refusal is None:
+            # a limited request never reaches a handler; the tenant is known before one runs
+            refusal = parts.limits.refusal(call) or parts.keys.refusal(scope, call)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+        elif call.by_app:
+            await self.app(scope, receive, send)
+        else:
+            response = await parts.dispatcher.handle(Request(scope, receive, send))
+            await response(scope, receive, send)
+
+
+class MockApp(Starlette):
+    """Starlette with the mock's `Edge` outermost: Starlette's own middleware (errors,
+    exceptions) wraps only the routes the app serves itself."""
+
+    def __init__(self, parts: EdgeParts, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.edge_parts = parts
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return Edge(super().build_middleware_stack(), self.edge_parts)

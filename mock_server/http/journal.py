@@ -1,0 +1,44 @@
+"""The request journal of the edge: every request (method, path, status, tenant, latency,
+fault, and a bounded, masked copy of headers and bodies) in the store's bounded journal."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.types import Scope
+
+from mock_server.http.call import Call
+from mock_server.http.capture import Exchange, JournalEntry
+from mock_server.store import Store
+
+_UNJOURNALED = ("/_mock/requests", "/_mock/ui")
+
+
+class RequestJournal:
+    """Outermost concern of the edge, so it sees the status the client finally got. The
+    journal's own reads and the dashboard's pages (/_mock/ui) stay out of it."""
+
+    def __init__(self, store: Store, keep: int) -> None:
+        self.store = store
+        self.keep = keep
+
+    def skips(self, path: str) -> bool:
+        return path.startswith(_UNJOURNALED)
+
+    def record(self, scope: Scope, call: Call, exchange: Exchange, started: float) -> None:
+        """Keep the finished exchange (formatted only if someone reads it)."""
+        state = scope["state"]
+        tenant = state.get("tenant")
+        status = exchange.status
+        if tenant is None and status != 401 and not call.path.startswith("/_mock"):
+            # refused before auth ran (a fault, a rate limit, a 403): who asked
+            tenant = call.api_key.strip() or None
+        fields = {
+            "method": call.method,
+            "path": call.path,
+            "status": status,
+            "tenant": tenant,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+            "fault": state.get("fault"),
+        }
+        self.store.append_journal(JournalEntry(fields, exchange), keep=self.keep)
