@@ -58,8 +58,8 @@ def _body(data: bytes, total: int, headers: list[tuple[str, str]]) -> str:
 class Exchange:
     """One request and its answer as they pass the journal: `receive` and `send` wrap the
     server's, noting the status, the headers and the first LIMIT bytes of each body (chunks
-    are kept by reference and joined only when formatted); `entry()` is what the journal
-    keeps of them."""
+    are kept by reference, and joined once the exchange is over); `sides()` is what the
+    journal keeps of them."""
 
     __slots__ = (
         "_chunks",
@@ -104,36 +104,53 @@ class Exchange:
             self._keep(1, message.get("body", b""))
         await self._send(message)
 
-    def entry(self) -> dict[str, Any]:
-        sides = {}
-        for side, (name, raw) in enumerate(
-            (("request", self._request_headers), ("response", self._response_headers))
-        ):
-            headers = _headers(raw)
-            data = b"".join(self._chunks[side])[:LIMIT]
-            sides[name] = {"headers": headers, "body": _body(data, self._sizes[side], headers)}
-        return sides
+    def sides(self) -> _Sides:
+        """What the journal keeps of the exchange, as atoms in tuples, which the garbage
+        collector stops tracking: a busy journal holds a thousand of them."""
+        sizes = self._sizes
+        return (
+            tuple(self._request_headers),
+            b"".join(self._chunks[0])[:LIMIT],
+            sizes[0],
+            tuple(self._response_headers),
+            b"".join(self._chunks[1])[:LIMIT],
+            sizes[1],
+        )
+
+
+#: (request headers, body start, body size, response headers, body start, body size)
+_Sides = tuple[
+    tuple[tuple[bytes, bytes], ...], bytes, int, tuple[tuple[bytes, bytes], ...], bytes, int
+]
+
+
+def _side(raw: Iterable[tuple[bytes, bytes]], data: bytes, total: int) -> dict[str, Any]:
+    headers = _headers(raw)
+    return {"headers": headers, "body": _body(data, total, headers)}
 
 
 class JournalEntry(Mapping[str, Any]):
     """One journal line: `fields` as given, then `at`, `request` and `response`, masked and
     decoded only when first read. Most lines of a busy mock are never read, and formatting
     them as they were written cost a fifth of a request (issue 13). The exchange must be
-    over (the answer sent) when the entry is made."""
+    over (the answer sent) when the entry is made; the entry keeps only atoms of it."""
 
-    __slots__ = ("_at", "_exchange", "_fields", "_full")
+    __slots__ = ("_full", "_raw")
 
-    def __init__(self, fields: Mapping[str, Any], exchange: Exchange) -> None:
-        self._fields = fields
-        self._exchange = exchange
-        self._at = time.time()
+    def __init__(self, fields: tuple[tuple[str, Any], ...], exchange: Exchange) -> None:
+        self._raw = (fields, time.time(), exchange.sides())
         self._full: dict[str, Any] | None = None
 
     def _resolved(self) -> dict[str, Any]:
         full = self._full
         if full is None:  # two threads may both get here: they build equal dicts
-            at = iso(datetime.fromtimestamp(self._at, UTC))
-            full = self._full = {**self._fields, "at": at, **self._exchange.entry()}
+            fields, at, (req_h, req_b, req_n, resp_h, resp_b, resp_n) = self._raw
+            full = self._full = {
+                **dict(fields),
+                "at": iso(datetime.fromtimestamp(at, UTC)),
+                "request": _side(req_h, req_b, req_n),
+                "response": _side(resp_h, resp_b, resp_n),
+            }
         return full
 
     def __getitem__(self, key: str) -> Any:

@@ -33,12 +33,12 @@ class RequestJournal:
         if tenant is None and status != 401 and not call.path.startswith("/_mock"):
             # refused before auth ran (a fault, a rate limit, a 403): who asked
             tenant = call.api_key.strip() or None
-        fields = {
-            "method": call.method,
-            "path": call.path,
-            "status": status,
-            "tenant": tenant,
-            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
-            "fault": state.get("fault"),
-        }
+        fields = (
+            ("method", call.method),
+            ("path", call.path),
+            ("status", status),
+            ("tenant", tenant),
+            ("latency_ms", round((time.perf_counter() - started) * 1000, 3)),
+            ("fault", state.get("fault")),
+        )
         self.store.append_journal(JournalEntry(fields, exchange), keep=self.keep)

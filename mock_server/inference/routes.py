@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from mock_server.errors import NotFound
 from mock_server.http.context import Handler, HandlerContext
-from mock_server.http.render import error_response
+from mock_server.http.render import AnswerCache, error_response
 from mock_server.inference import images
 from mock_server.inference.domain import FAMILY, InferenceJob, InferenceService
 from mock_server.runtime import Runtime
@@ -50,7 +50,11 @@ async def status(ctx: HandlerContext) -> Response:
     state = job.state_at(ctx.runtime.clock.now())
     if state.state == svc.lifecycle.failure:
         return _failed(job, state.detail)
-    return JSONResponse({"request_id": job.id, "status": state.state})
+    answers: AnswerCache = ctx.services["inference.status"]
+    # polled in a loop by every client: the same job in the same state answers the same bytes
+    return answers.answer(
+        job.id, (job, state), lambda: {"request_id": job.id, "status": state.state}
+    )
 
 
 async def result(ctx: HandlerContext) -> Response:
@@ -88,7 +92,10 @@ async def output_endpoint(request: Request) -> Response:
 
 
 def services(rt: Runtime, finetune: Any, credits: Any) -> dict[str, object]:
-    return {"inference": InferenceService(rt, finetune, rt.config.blocked_words, credits)}
+    return {
+        "inference": InferenceService(rt, finetune, rt.config.blocked_words, credits),
+        "inference.status": AnswerCache(),
+    }
 
 
 HANDLERS: dict[str, Handler] = {

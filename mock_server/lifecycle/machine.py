@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from mock_server.errors import IllegalTransition, SpecError
@@ -50,12 +51,16 @@ class Lifecycle:
     def happy_path(self) -> tuple[str, ...]:
         """The states a job passes when nothing fails: first edge of each state, by convention
         of the specs (the failure edge is listed last)."""
+        return self._happy_path
+
+    @cached_property
+    def _happy_path(self) -> tuple[str, ...]:  # worked out once: status reads ask per request
         path = [self.initial]
         while path[-1] not in self.terminal:
             path.append(self.edges[path[-1]][0])
         return tuple(path)
 
-    @property
+    @cached_property
     def failure(self) -> str:
         """The terminal state off the happy path (FAILED, failed)."""
         (state,) = self.terminal - set(self.happy_path())
