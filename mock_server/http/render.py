@@ -65,22 +65,23 @@ def rejected_response(
 class AnswerCache:
     """JSON answers kept by key while what they were rendered from is the same: `made_of` is
     compared by value, which is an identity check for decoded jobs and their transitions
-    (immutable and shared, see lifecycle.stored.DecodedJobs), so a hit is a dict lookup
-    instead of rendering and encoding, which were a fifth of a details request (issue 13).
-    Emptied when full."""
+    (immutable and shared, see lifecycle.stored.DecodedJobs), so a hit re-sends the same
+    response instead of rendering, encoding and building one, which were a fifth of a
+    details request (issue 13). A Response holds no per-request state and can be sent any
+    number of times. Emptied when full."""
 
     def __init__(self, size: int = 4096) -> None:
         self._size = size
-        self._kept: dict[Hashable, tuple[tuple[object, ...], bytes]] = {}
+        self._kept: dict[Hashable, tuple[tuple[object, ...], Response]] = {}
 
     def answer(
         self, key: Hashable, made_of: tuple[object, ...], render: Callable[[], Any]
     ) -> Response:
         hit = self._kept.get(key)
         if hit is not None and hit[0] == made_of:  # identity first: equal-valued ones render alike
-            return Response(hit[1], media_type=JSONResponse.media_type)
+            return hit[1]
         answer = JSONResponse(render())
         if len(self._kept) >= self._size:
             self._kept.clear()
-        self._kept[key] = (made_of, bytes(answer.body))
+        self._kept[key] = (made_of, answer)
         return answer

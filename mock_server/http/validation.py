@@ -18,6 +18,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message
 
+from mock_server.http.call import call_of
 from mock_server.http.request_schemas import (
     FORM_MEDIA_TYPES,
     BodyPlan,
@@ -104,12 +105,18 @@ def media_type_of(content_type: str | None) -> str | None:
     return content_type.split(";", 1)[0].strip().lower() or None
 
 
+def _header(request: Request, name: str) -> str | None:
+    """A header's first value, from the edge's `Call` when there is one (read once)."""
+    call = call_of(request.scope)
+    return call.headers.get(name) if call is not None else request.headers.get(name)
+
+
 def _too_large(cap: int) -> RequestRejected:
     return RequestRejected(413, f"Request body too large: the limit is {cap} bytes")
 
 
 def _check_declared_length(request: Request, cap: int) -> None:
-    declared = request.headers.get("content-length")
+    declared = _header(request, "content-length")
     if declared is not None:
         if declared.isascii() and declared.isdigit() and len(declared) < 10:
             if int(declared) > cap:  # the usual header, read without the regex
@@ -158,7 +165,7 @@ def _unclosed_multipart(content_type: str | None, data: bytes) -> bool:
 
 async def parse_form(request: Request, data: bytes, cap: int) -> FormData:
     """The form of a (size-checked) urlencoded or multipart body; 400 when it does not parse."""
-    if _unclosed_multipart(request.headers.get("content-type"), data):
+    if _unclosed_multipart(_header(request, "content-type"), data):
         raise RequestRejected(400, "Malformed form body: the multipart body is not closed")
     try:
         return await request.form(max_part_size=cap)
@@ -239,7 +246,7 @@ async def stream_multipart(request: Request, caps: UploadCaps) -> FormData:
     except (FormParserError, ValueError) as exc:
         raise RequestRejected(400, f"Malformed form body: {exc}") from exc
     request._form = form  # closed with the request (Dispatcher closes it)
-    if receive.seen and _unclosed_multipart(request.headers.get("content-type"), receive.tail):
+    if receive.seen and _unclosed_multipart(_header(request, "content-type"), receive.tail):
         await form.close()
         raise RequestRejected(400, "Malformed form body: the multipart body is not closed")
     for name, value in form.multi_items():
@@ -323,7 +330,7 @@ class RequestValidator:
     ) -> tuple[str | None, Any]:
         if plan is None:
             return None, None  # a body the operation does not declare is ignored, as servers do
-        media_type = media_type_of(request.headers.get("content-type"))
+        media_type = media_type_of(_header(request, "content-type"))
         media = plan.plan_for(media_type)
         if media_type == "multipart/form-data" and media is not None:
             form = await stream_multipart(request, caps)
@@ -337,7 +344,6 @@ class RequestValidator:
             if plan.required:
                 raise RequestRejected(400, f"Request body is required ({plan.accepted})")
             return None, None
-        media = plan.plan_for(media_type)
         if media is None:
             sent = f"Unsupported Content-Type {media_type}" if media_type else "No Content-Type"
             raise RequestRejected(415, f"{sent}: expected {plan.accepted}")

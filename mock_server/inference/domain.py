@@ -216,11 +216,13 @@ class InferenceService:
         state = job.state_at(now)
         return state.state in self.lifecycle.terminal and now > state.at + self.retention
 
-    def get(self, tenant: str | None, job_id: str) -> InferenceJob:
-        """A live request (unknown, another tenant's and expired all answer the same)."""
+    def get(self, tenant: str | None, job_id: str, now: datetime | None = None) -> InferenceJob:
+        """A live request at `now` (default: the clock's now); unknown, another tenant's and
+        expired all answer the same."""
         record = self._rt.store.get(KIND, job_id, tenant)
         job = self._decoded.job(record) if record else None
-        if job is None or (tenant is not None and self.expired(job, self._rt.clock.now())):
+        at = now if now is not None else self._rt.clock.now()
+        if job is None or (tenant is not None and self.expired(job, at)):
             raise NotFound(f"Request {job_id} not found (unknown, or its result expired)")
         return job
 

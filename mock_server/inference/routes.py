@@ -46,8 +46,9 @@ def _failed(job: InferenceJob, error: str | None) -> Response:
 
 async def status(ctx: HandlerContext) -> Response:
     svc = _svc(ctx)
-    job = svc.get(ctx.tenant, ctx.valid.path_params["request_id"])
-    state = job.state_at(ctx.runtime.clock.now())
+    now = ctx.runtime.clock.now()
+    job = svc.get(ctx.tenant, ctx.valid.path_params["request_id"], now)
+    state = job.state_at(now)
     if state.state == svc.lifecycle.failure:
         return _failed(job, state.detail)
     answers: AnswerCache = ctx.services["inference.status"]
@@ -59,8 +60,9 @@ async def status(ctx: HandlerContext) -> Response:
 
 async def result(ctx: HandlerContext) -> Response:
     svc = _svc(ctx)
-    job = svc.get(ctx.tenant, ctx.valid.path_params["request_id"])
-    state = job.state_at(ctx.runtime.clock.now())
+    now = ctx.runtime.clock.now()
+    job = svc.get(ctx.tenant, ctx.valid.path_params["request_id"], now)
+    state = job.state_at(now)
     if state.state == svc.lifecycle.failure:
         return _failed(job, state.detail)
     if state.state not in svc.lifecycle.terminal:
