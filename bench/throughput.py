@@ -7,7 +7,7 @@ keep-alive connections busy for `--seconds` after a warm-up. On a 2-core machine
 generator and the server share the cores: the figures are comparable with each other, not
 with a dedicated load machine. Figures are printed, never asserted.
 
-    python bench/throughput.py [--seconds 5] [--connections 32] [--no-prism]
+    python bench/throughput.py [--seconds 4] [--rounds 3] [--connections 32] [--no-prism]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import platform
 import statistics
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ Row = dict[str, Any]
 Prepare = Callable[[Server], dict[str, dict[str, Any]]]
 #: what the servers without state answer: any id does (Prism's is its example's)
 FIXED = requests_for("3f1c0d2e", "0f9c2a8e-6b1d-4c3e-9a57-2d8e4b1f7c60")
-ARGS = argparse.Namespace(seconds=5.0, warmup=1.0, connections=32)
+ARGS = argparse.Namespace(seconds=4.0, warmup=1.0, connections=32)
 
 
 @dataclass
@@ -58,18 +58,31 @@ class Contender:
 
     def measure(self, route: str) -> None:
         """One route on a server of its own, started fresh (jobs left by the submit run would
-        otherwise weigh on the next route); RSS right after the load."""
+        otherwise weigh on the next route); RSS right after the load. Each round adds one
+        result; the table shows the median round."""
         self.row.setdefault("server", self.name)
         server = self.start(route)
         try:
             self.row.setdefault("startups", []).append(server.startup_s)
             request = self.prepare(server)[route]
             result = load(server, [request], ARGS.connections, ARGS.seconds, ARGS.warmup)
-            self.row.setdefault("routes", {})[route] = result
+            self.row.setdefault("rounds", {}).setdefault(route, []).append(result)
             self.row.setdefault("rss_mb", {})[route] = server.rss_mb()
         finally:
             stop_process(server.process)
         self.row["startup_s"] = statistics.median(self.row["startups"])
+        runs = self.row["rounds"][route]
+        self.row.setdefault("routes", {})[route] = {
+            key: statistics.median(r[key] for r in runs) for key in ("rps", "p50_ms", "p99_ms")
+        } | {"statuses": _summed(r["statuses"] for r in runs)}
+
+
+def _summed(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for count in counts:
+        for status, n in count.items():
+            total[status] = total.get(status, 0) + n
+    return total
 
 
 def tunemock(name: str, state_dir: str | None = None) -> Contender:
@@ -125,7 +138,10 @@ def ratios(rows: list[Row]) -> tuple[str, list[tuple[str, bool]]]:
     """The ratio table, and each target with whether it is met."""
     by_name = {row["server"]: row for row in rows}
     bare, prism = by_name.get("bare uvicorn"), by_name.get("Prism 5 (static)")
-    lines = [f"{'tunemock':<22} {'route':<10} {'÷ bare':>7} {'÷ Prism':>8}"]
+    lines = [
+        f"{'tunemock':<22} {'route':<10} {'÷ bare':>7} {'÷ Prism':>8}"
+        f"   {'÷ bare, each round':<22} {'÷ Prism, each round'}"
+    ]
     verdicts: list[tuple[str, bool]] = []
     for row in rows:
         if not row["server"].startswith("tunemock"):
@@ -134,7 +150,10 @@ def ratios(rows: list[Row]) -> tuple[str, list[tuple[str, bool]]]:
             rps = row["routes"][route]["rps"]
             vs_bare = rps / bare["routes"][route]["rps"] if bare else float("nan")
             vs_prism = rps / prism["routes"][route]["rps"] if prism else float("nan")
-            lines.append(f"{row['server']:<22} {route:<10} {vs_bare:>7.2f} {vs_prism:>8.2f}")
+            lines.append(
+                f"{row['server']:<22} {route:<10} {vs_bare:>7.2f} {vs_prism:>8.2f}"
+                f"   {_per_round(row, bare, route):<22} {_per_round(row, prism, route)}"
+            )
             if route != "submit":
                 name = f"{row['server']} {route}"
                 if bare:
@@ -148,9 +167,20 @@ def ratios(rows: list[Row]) -> tuple[str, list[tuple[str, bool]]]:
     return "\n".join(lines), verdicts
 
 
+def _per_round(row: Row, other: Row | None, route: str) -> str:
+    """The ratio in each round (the two servers measured back to back in it)."""
+    if other is None:
+        return "-"
+    pairs = zip(row["rounds"][route], other["rounds"][route], strict=True)
+    return " ".join(f"{mine['rps'] / theirs['rps']:.2f}" for mine, theirs in pairs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per route")
+    parser.add_argument("--seconds", type=float, default=4.0, help="measured seconds per route")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds over every route and server (median shown)"
+    )
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--no-prism", action="store_true", help="skip Prism (no node/npm)")
@@ -173,16 +203,19 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         # route by route, every server in turn: a change in the machine's load (2 shared
         # cores) then hits all of them, and the ratios stay fair
-        for route in ROUTES:
-            for contender in chosen:
-                contender.measure(route)
+        # and the whole of it `--rounds` times: one slow spell of the shared machine then
+        # moves one round, not the median
+        for _ in range(args.rounds):
+            for route in ROUTES:
+                for contender in chosen:
+                    contender.measure(route)
         load_after = os.getloadavg()[0]
     rows = [c.row for c in chosen]
     print(
         f"{args.connections} connections, {args.seconds:g} s per route after {args.warmup:g} s "
-        f"warm-up; Python {platform.python_version()}, load generator in its own process on "
-        f"the same machine; 1-min load average {load_before:.2f} before, {load_after:.2f} "
-        f"after ({os.cpu_count()} cores)\n"
+        f"warm-up, {args.rounds} rounds (medians shown); Python {platform.python_version()}, "
+        f"load generator in its own process on the same machine; 1-min load average "
+        f"{load_before:.2f} before, {load_after:.2f} after ({os.cpu_count()} cores)\n"
     )
     print(table(rows))
     ratio_table, verdicts = ratios(rows)

@@ -130,23 +130,23 @@ def _side(raw: Iterable[tuple[bytes, bytes]], data: bytes, total: int) -> dict[s
 
 
 class JournalEntry(Mapping[str, Any]):
-    """One journal line: `fields` as given, then `at`, `request` and `response`, masked and
-    decoded only when first read. Most lines of a busy mock are never read, and formatting
-    them as they were written cost a fifth of a request (issue 13). The exchange must be
-    over (the answer sent) when the entry is made; the entry keeps only atoms of it."""
+    """One journal line: the fields `names` = `values`, then `at`, `request` and `response`,
+    masked and decoded only when first read. Most lines of a busy mock are never read, and
+    formatting them as they were written cost a fifth of a request (issue 13). The exchange
+    must be over (the answer sent) when the entry is made; the entry keeps only atoms of it."""
 
     __slots__ = ("_full", "_raw")
 
-    def __init__(self, fields: tuple[tuple[str, Any], ...], exchange: Exchange) -> None:
-        self._raw = (fields, time.time(), exchange.sides())
+    def __init__(self, names: tuple[str, ...], values: tuple[Any, ...], exchange: Exchange) -> None:
+        self._raw = (names, values, time.time(), exchange.sides())
         self._full: dict[str, Any] | None = None
 
     def _resolved(self) -> dict[str, Any]:
         full = self._full
         if full is None:  # two threads may both get here: they build equal dicts
-            fields, at, (req_h, req_b, req_n, resp_h, resp_b, resp_n) = self._raw
+            names, values, at, (req_h, req_b, req_n, resp_h, resp_b, resp_n) = self._raw
             full = self._full = {
-                **dict(fields),
+                **dict(zip(names, values, strict=True)),
                 "at": iso(datetime.fromtimestamp(at, UTC)),
                 "request": _side(req_h, req_b, req_n),
                 "response": _side(resp_h, resp_b, resp_n),

@@ -12,6 +12,8 @@ from mock_server.http.capture import Exchange, JournalEntry
 from mock_server.store import Store
 
 _UNJOURNALED = ("/_mock/requests", "/_mock/ui")
+#: the first fields of an entry (then `at`, `request`, `response`), named once for all
+_FIELDS = ("method", "path", "status", "tenant", "latency_ms", "fault")
 
 
 class RequestJournal:
@@ -33,12 +35,6 @@ class RequestJournal:
         if tenant is None and status != 401 and not call.path.startswith("/_mock"):
             # refused before auth ran (a fault, a rate limit, a 403): who asked
             tenant = call.api_key.strip() or None
-        fields = (
-            ("method", call.method),
-            ("path", call.path),
-            ("status", status),
-            ("tenant", tenant),
-            ("latency_ms", round((time.perf_counter() - started) * 1000, 3)),
-            ("fault", state.get("fault")),
-        )
-        self.store.append_journal(JournalEntry(fields, exchange), keep=self.keep)
+        latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        values = (call.method, call.path, status, tenant, latency_ms, state.get("fault"))
+        self.store.append_journal(JournalEntry(_FIELDS, values, exchange), keep=self.keep)

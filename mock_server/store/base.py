@@ -28,7 +28,7 @@ def _mapping(value: Any) -> dict[str, Any]:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-@dataclass(frozen=True)
+@dataclass  # read-only by convention: a frozen dataclass costs 0.9 µs to make, every read makes one
 class Record:
     """One stored document, as its JSON `text`; `doc` decodes it on first use (a fresh copy
     of this record's own). Carrying the text lets a reader that has seen this exact doc
