@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,6 +23,7 @@ from mock_server.errors import Conflict
 from mock_server.store.base import Record, Store
 from mock_server.store.memory import MemoryStore
 from mock_server.store.sqlite import SqliteStore
+from mock_server.store.sqlite_journal import JournalWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -588,3 +590,41 @@ def test_sqlite_meta_updates_from_two_processes_are_atomic(
         assert store.get_meta("n") == 200
     finally:
         store.close()
+
+
+def test_sqlite_journal_reaches_another_store_on_the_file_without_a_read_or_close(
+    tmp_path: Path,
+) -> None:
+    # batched (store.sqlite_journal): the writer thread commits within moments
+    path = tmp_path / "s.db"
+    first, second = SqliteStore(path), SqliteStore(path)
+    try:
+        first.append_journal({"n": 1}, keep=5)
+        deadline = time.monotonic() + 10
+        while second.journal(5) != [{"n": 1}]:
+            assert time.monotonic() < deadline, "the entry never reached the file"
+            time.sleep(0.01)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_sqlite_journal_writes_a_full_batch_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    SqliteStore(path).close()  # the schema
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    writer = JournalWriter(connect, interval=3600, batch=3)  # the thread never gets a turn
+    try:
+        for n in range(3):
+            writer.append({"n": n}, keep=2)
+        reader = sqlite3.connect(path)
+        try:
+            rows = reader.execute("SELECT entry FROM journal ORDER BY seq").fetchall()
+        finally:
+            reader.close()
+        assert [json.loads(text)["n"] for (text,) in rows] == [1, 2]  # trimmed to keep
+    finally:
+        writer.close()

@@ -1,0 +1,115 @@
+"""The SQLite store's request journal: entries written in batches, by group commit.
+
+Every request appends an entry. Written one transaction each (insert, trim, commit), the
+journal was half of a SQLite-backed request (issue 13). Here an entry waits in the process
+for at most `interval` seconds (or until `batch` of them are waiting, or the journal is
+read, or the store closes) and goes to the file with the others in one transaction. The
+cost: another worker process sees an entry up to `interval` later, and a kill -9 takes the
+entries of the last `interval`. The journal is diagnostics; jobs, meta and deliveries are
+written at once, fsync'd, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mock_server.store.base import encode
+
+log = logging.getLogger("tunemock")
+
+
+class JournalWriter:
+    """Batches `append`s into one transaction each; `flush` writes what waits now."""
+
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        interval: float = 0.02,
+        batch: int = 256,
+    ) -> None:
+        self._connect = connect
+        self._interval = interval
+        self._batch = batch
+        self._pending: list[tuple[Mapping[str, Any], int]] = []
+        self._pending_lock = threading.Lock()  # held only to swap or append to the list
+        self._write_lock = threading.Lock()  # one flush at a time, and close waits for it
+        self._conn: sqlite3.Connection | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def append(self, entry: Mapping[str, Any], keep: int) -> None:
+        with self._pending_lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the store is closed")
+            self._pending.append((entry, keep))
+            full = len(self._pending) >= self._batch
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="tunemock-journal", daemon=True
+                )
+                self._thread.start()
+        if full:
+            self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.flush()
+            except Exception:  # diagnostics only: say so, drop the batch, keep serving
+                log.warning("request journal: a batch could not be written", exc_info=True)
+
+    def flush(self) -> None:
+        """Write every entry waiting now, in one transaction."""
+        with self._write_lock:
+            with self._pending_lock:
+                waiting, self._pending = self._pending, []
+            if not waiting:
+                return
+            rows = [(encode(entry),) for entry, _ in waiting]
+            keep = max(waiting[-1][1], 0)
+            conn = self._conn
+            if conn is None:
+                conn = self._conn = self._connect()
+                conn.execute("PRAGMA synchronous = NORMAL")  # see SqliteStore.append_journal
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("INSERT INTO journal (entry) VALUES (?)", rows)
+                # everything at or below the (keep+1)-th newest goes; seq is the index's key
+                conn.execute(
+                    "DELETE FROM journal WHERE seq <="
+                    " (SELECT seq FROM journal ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                    (keep,),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def drop_pending(self) -> None:
+        """Forget what waits (a reset deletes the journal)."""
+        with self._pending_lock:
+            self._pending = []
+
+    def close(self) -> None:
+        """Write what waits, stop the writer thread, close the connection."""
+        self._stop.set()
+        with self._pending_lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        try:
+            self.flush()
+        except Exception:  # closing never fails over diagnostics
+            log.warning("request journal: the last batch could not be written", exc_info=True)
+        finally:
+            with self._write_lock:
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
