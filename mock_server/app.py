@@ -173,8 +173,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         await webhooks.sender.aclose()
 
     async def unroutable(request: Request, exc: Exception) -> Response:
-        # paths Starlette's patterns cannot hold (a newline in a path parameter): the spec's
-        # matcher can, so the operation answers them like any other (vendor 404s included)
+        # a path under an own route's prefix that no own route's pattern holds (a newline in
+        # a parameter): the dispatcher answers it like any unknown path, in the vendor's format
         return await dispatcher.handle(request)
 
     async def crashed(request: Request, exc: Exception) -> Response:
