@@ -19,7 +19,7 @@ from mock_server.datasets import DatasetRules
 from mock_server.errors import InvalidInput, NotFound
 from mock_server.lifecycle import Lifecycle, Transition, current, plan, plan_failure, serial
 from mock_server.lifecycle.machine import history
-from mock_server.lifecycle.stored import DecodedJobs, StoredJobs
+from mock_server.lifecycle.stored import StoredJobs
 from mock_server.runtime import Runtime
 from mock_server.spec.defaults import apply_defaults, branch_for
 from mock_server.spec.schemas import first_problem, schema_validator
@@ -104,13 +104,12 @@ class FinetuneService:
         self._doc = rt.spec.documents[op.family]
         self._submit_schema = op.raw["requestBody"]["content"]["application/json"]["schema"]
         self._submit_check = schema_validator(self._doc, self._submit_schema)
-        self._decoded = DecodedJobs(FinetuneJob.from_record)
         self._jobs = StoredJobs(
             rt.store,
             KIND,
             self.lifecycle,
             rt.clock.now,
-            self._decoded.job,
+            FinetuneJob.from_record,
             lambda job_id: f"Finetune request {job_id} not found",
         )
 
@@ -143,7 +142,7 @@ class FinetuneService:
             else plan_failure(self.lifecycle, now, durations, problem)
         )
         doc = self._new_doc(request, branch, planned, base_url, None)
-        return self._decoded.job(self._rt.store.insert(KIND, tenant, str(uuid.uuid4()), doc))
+        return self._jobs.job(self._rt.store.insert(KIND, tenant, str(uuid.uuid4()), doc))
 
     def preload(
         self,
@@ -161,7 +160,7 @@ class FinetuneService:
         branch = branch_for(self._doc, self._submit_schema, body)
         doc = self._new_doc(request, branch, planned, base_url, public)
         self._rt.store.delete(KIND, job_id, None)
-        return self._decoded.job(self._rt.store.insert(KIND, tenant, job_id, doc))
+        return self._jobs.job(self._rt.store.insert(KIND, tenant, job_id, doc))
 
     def check_preload(self, job_id: str, body: Mapping[str, Any]) -> None:
         """InvalidInput unless `body` is a valid submit body."""
@@ -199,7 +198,7 @@ class FinetuneService:
         record = self._rt.store.update(KIND, job_id, tenant, lambda d: {**d, "public": public})
         if record is None:
             raise NotFound(f"Finetune request {job_id} not found")
-        return self._decoded.job(record)
+        return self._jobs.job(record)
 
     def force_status(
         self, job_id: str, state: str | None = None, detail: str | None = None

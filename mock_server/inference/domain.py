@@ -15,7 +15,7 @@ from mock_server.errors import Forbidden, InvalidInput, NotFound
 from mock_server.finetune.domain import FinetuneService
 from mock_server.lifecycle import Lifecycle, Transition, current, plan, plan_failure, serial
 from mock_server.lifecycle.machine import history
-from mock_server.lifecycle.stored import DecodedJobs, StoredJobs
+from mock_server.lifecycle.stored import StoredJobs
 from mock_server.runtime import Runtime
 from mock_server.spec import Operation
 from mock_server.spec.defaults import apply_defaults
@@ -76,13 +76,12 @@ class InferenceService:
         self._finetune = finetune
         self._blocked = tuple(w.lower() for w in blocked_words if w)
         self.lifecycle: Lifecycle = rt.lifecycles["inference"]
-        self._decoded = DecodedJobs(lambda r: InferenceJob.from_doc(r.id, r.tenant, r.doc))
         self._jobs = StoredJobs(
             rt.store,
             KIND,
             self.lifecycle,
             rt.clock.now,
-            self._decoded.job,
+            lambda r: InferenceJob.from_doc(r.id, r.tenant, r.doc),
             lambda job_id: f"Request {job_id} not found",
         )
         result = rt.spec.operation("inference_v2_result").raw
@@ -210,7 +209,7 @@ class InferenceService:
             "created_at": iso(planned[0].at),
             "transitions": serial.dump(planned),
         }
-        return self._decoded.job(self._rt.store.insert(KIND, tenant, job_id, doc))
+        return self._jobs.job(self._rt.store.insert(KIND, tenant, job_id, doc))
 
     def expired(self, job: InferenceJob, now: datetime) -> bool:
         state = job.state_at(now)
@@ -220,7 +219,7 @@ class InferenceService:
         """A live request at `now` (default: the clock's now); unknown, another tenant's and
         expired all answer the same."""
         record = self._rt.store.get(KIND, job_id, tenant)
-        job = self._decoded.job(record) if record else None
+        job = self._jobs.job(record) if record else None
         at = now if now is not None else self._rt.clock.now()
         if job is None or (tenant is not None and self.expired(job, at)):
             raise NotFound(f"Request {job_id} not found (unknown, or its result expired)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -73,8 +73,9 @@ class DecodedJobs(Generic[J]):
 @dataclass(frozen=True)
 class StoredJobs(Generic[J]):
     """What every job kind does the same way over the store: read one, list a tenant's (or
-    everyone's), force a move. `load` turns a record into the kind's job; `missing` words
-    an unknown id as that kind's vendor does."""
+    everyone's), force a move. `load` turns a record into the kind's job (reused through
+    `DecodedJobs` while the record is unchanged: `job`); `missing` words an unknown id as
+    that kind's vendor does."""
 
     store: Store
     kind: str
@@ -82,15 +83,23 @@ class StoredJobs(Generic[J]):
     now: Callable[[], datetime]
     load: Callable[[Record], J]
     missing: Callable[[str], str]
+    _decoded: DecodedJobs[J] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_decoded", DecodedJobs(self.load))
+
+    def job(self, record: Record) -> J:
+        """The job of a record of this kind (one just stored, or read)."""
+        return self._decoded.job(record)
 
     def get(self, tenant: str | None, job_id: str) -> J:
         record = self.store.get(self.kind, job_id, tenant)
         if record is None:
             raise NotFound(self.missing(job_id))
-        return self.load(record)
+        return self.job(record)
 
     def list(self, tenant: str | None) -> Sequence[J]:
-        return [self.load(r) for r in self.store.list(self.kind, tenant)]
+        return [self.job(r) for r in self.store.list(self.kind, tenant)]
 
     def force(self, job_id: str, state: str | None, detail: str | None) -> J:
         """Admin: move a job now along a legal edge (default: its next planned state)."""
@@ -99,4 +108,4 @@ class StoredJobs(Generic[J]):
         )
         if record is None:
             raise NotFound(self.missing(job_id))
-        return self.load(record)
+        return self.job(record)

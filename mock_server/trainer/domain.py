@@ -21,7 +21,7 @@ from mock_server.datasets.inspect import DatasetProblem
 from mock_server.errors import InvalidInput
 from mock_server.lifecycle import Lifecycle, Transition, current, plan, serial
 from mock_server.lifecycle.machine import history
-from mock_server.lifecycle.stored import DecodedJobs, StoredJobs
+from mock_server.lifecycle.stored import StoredJobs
 from mock_server.runtime import Runtime
 from mock_server.spec.defaults import apply_defaults
 from mock_server.spec.schemas import first_problem, schema_validator
@@ -85,7 +85,7 @@ class TrainerService:
             KIND,
             self.lifecycle,
             rt.clock.now,
-            DecodedJobs(lambda r: TrainingJob.from_doc(r.id, r.tenant, r.doc)).job,
+            lambda r: TrainingJob.from_doc(r.id, r.tenant, r.doc),
             lambda _: "Not Found",  # FastAPI's words for an unknown resource
         )
         op = rt.spec.operation("lora_trainer_finetune_create")
