@@ -12,6 +12,7 @@ from typing import Any
 from starlette.types import Message, Receive, Scope, Send
 
 from mock_server.clock import iso
+from mock_server.store import packing
 
 LIMIT = 4096
 SECRET_HEADERS = frozenset(
@@ -129,6 +130,21 @@ def _side(raw: Iterable[tuple[bytes, bytes]], data: bytes, total: int) -> dict[s
     return {"headers": headers, "body": _body(data, total, headers)}
 
 
+#: (field names, their values, time.time() of the entry, the exchange's sides)
+_Raw = tuple[tuple[str, ...], tuple[Any, ...], float, _Sides]
+_CODEC = "journal-entry/1"
+
+
+def _is_headers(value: Any) -> bool:
+    return isinstance(value, tuple) and all(
+        isinstance(pair, tuple | list)
+        and len(pair) == 2
+        and isinstance(pair[0], bytes)
+        and isinstance(pair[1], bytes)
+        for pair in value
+    )
+
+
 class JournalEntry(Mapping[str, Any]):
     """One journal line: the fields `names` = `values`, then `at`, `request` and `response`,
     masked and decoded only when first read. Most lines of a busy mock are never read, and
@@ -138,8 +154,34 @@ class JournalEntry(Mapping[str, Any]):
     __slots__ = ("_full", "_raw")
 
     def __init__(self, names: tuple[str, ...], values: tuple[Any, ...], exchange: Exchange) -> None:
-        self._raw = (names, values, time.time(), exchange.sides())
+        self._raw: _Raw = (names, values, time.time(), exchange.sides())
         self._full: dict[str, Any] | None = None
+
+    def packed(self) -> tuple[str, _Raw]:
+        """What the entry is made of, for a store that writes it to a file (store.packing)."""
+        return _CODEC, self._raw
+
+    @classmethod
+    def unpacked(cls, raw: Any) -> JournalEntry:
+        """The entry `packed` gave, from a file: its shape checked, since the file may be
+        another version's or damaged (TypeError/ValueError if it is not an entry's)."""
+        names, values, at, sides = raw
+        req_h, req_b, req_n, resp_h, resp_b, resp_n = sides
+        if not (
+            isinstance(names, tuple)
+            and all(isinstance(name, str) for name in names)
+            and isinstance(values, tuple)
+            and len(values) == len(names)
+            and isinstance(at, float)
+            and all(_is_headers(h) for h in (req_h, resp_h))
+            and all(isinstance(b, bytes) for b in (req_b, resp_b))
+            and all(isinstance(n, int) for n in (req_n, resp_n))
+        ):
+            raise TypeError("not a packed journal entry")
+        entry = cls.__new__(cls)
+        entry._raw = (names, values, at, sides)
+        entry._full = None
+        return entry
 
     def _resolved(self) -> dict[str, Any]:
         full = self._full
@@ -161,3 +203,6 @@ class JournalEntry(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._resolved())
+
+
+packing.register(_CODEC, JournalEntry.unpacked)

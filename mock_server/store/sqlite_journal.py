@@ -6,7 +6,7 @@ for at most `interval` seconds (or until `batch` of them are waiting, or the jou
 read, or the store closes) and goes to the file with the others in one transaction. The
 cost: another worker process sees an entry up to `interval` later, and a kill -9 takes the
 entries of the last `interval`. The journal is diagnostics; jobs, meta and deliveries are
-written at once, fsync'd, as before.
+written at once, as before.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mock_server.store.base import encode
+from mock_server.store.packing import pack
 
 log = logging.getLogger("tunemock")
 
@@ -70,12 +70,11 @@ class JournalWriter:
                 waiting, self._pending = self._pending, []
             if not waiting:
                 return
-            rows = [(encode(entry),) for entry, _ in waiting]
+            rows = [(pack(entry),) for entry, _ in waiting]
             keep = max(waiting[-1][1], 0)
             conn = self._conn
             if conn is None:
                 conn = self._conn = self._connect()
-                conn.execute("PRAGMA synchronous = NORMAL")  # see SqliteStore.append_journal
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany("INSERT INTO journal (entry) VALUES (?)", rows)

@@ -1,0 +1,156 @@
+"""The SQLite store's read cache (store.sqlite_cache): a read never answers from before a
+commit another connection or process made, and an unchanged file is not read again."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mock_server.store.sqlite import SqliteStore
+from mock_server.store.sqlite_cache import ReadCache
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[SqliteStore, SqliteStore]]:
+    """Two stores on one file, as two worker processes have."""
+    path = tmp_path / "s.db"
+    first, second = SqliteStore(path), SqliteStore(path)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def _reads(store: SqliteStore) -> tuple[Any, ...]:
+    record = store.get("finetune", "a", "alice")
+    return (
+        None if record is None else (dict(record.doc), record.version),
+        store.count("finetune", None),
+        store.count("finetune", "alice"),
+        store.get_meta("clock"),
+    )
+
+
+CHANGES: dict[str, Callable[[SqliteStore], object]] = {
+    "insert": lambda s: s.insert("finetune", "bob", "b", {}),
+    "update": lambda s: s.update("finetune", "a", None, lambda doc: {**doc, "n": 2}),
+    "delete": lambda s: s.delete("finetune", "a", None),
+    "set_meta": lambda s: s.set_meta("clock", {"offset": 9}),
+    "update_meta": lambda s: s.update_meta("clock", lambda v: {"offset": 7}),
+    "reset": lambda s: s.reset(),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_commit_by_another_store_is_read_at_once(
+    pair: tuple[SqliteStore, SqliteStore], change: str
+) -> None:
+    first, second = pair
+    first.insert("finetune", "alice", "a", {"n": 1})
+    first.set_meta("clock", {"offset": 1})
+    before = _reads(first)
+    assert _reads(first) == before  # now cached
+
+    CHANGES[change](second)
+
+    assert _reads(first) == _reads(SqliteStore(second.path))  # a fresh store's view
+    assert _reads(first) != before
+
+
+def test_own_writes_are_read_at_once(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db")
+    try:
+        assert store.get("finetune", "a", None) is None
+        store.insert("finetune", "alice", "a", {"n": 1})
+        assert store.get("finetune", "a", None) is not None
+        assert store.count("finetune", None) == 1
+        store.set_meta("k", 1)
+        assert store.get_meta("k") == 1
+        store.update_meta("k", lambda v: v + 1)
+        assert store.get_meta("k") == 2
+    finally:
+        store.close()
+
+
+def test_a_cached_read_is_still_each_readers_own_copy(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db")
+    try:
+        store.insert("finetune", "alice", "a", {"n": [1]})
+        store.set_meta("k", {"n": [1]})
+        record = store.get("finetune", "a", None)
+        meta = store.get_meta("k")
+        assert record is not None
+        record.doc["n"].append(2)  # type: ignore[index]
+        meta["n"].append(2)
+        again = store.get("finetune", "a", None)
+        assert again is not None and again.doc == {"n": [1]}
+        assert store.get_meta("k") == {"n": [1]}
+    finally:
+        store.close()
+
+
+def _cache_on(path: Path) -> tuple[ReadCache, sqlite3.Connection]:
+    SqliteStore(path).close()  # the schema
+    writer = sqlite3.connect(path, isolation_level=None)
+    return ReadCache(lambda: sqlite3.connect(path, check_same_thread=False)), writer
+
+
+def test_an_unchanged_file_is_not_read_again(tmp_path: Path) -> None:
+    cache, writer = _cache_on(tmp_path / "s.db")
+    loads: list[str] = []
+
+    def load() -> str:
+        loads.append("x")
+        return "value"
+
+    assert [cache.read("k", load) for _ in range(5)] == ["value"] * 5
+    assert loads == ["x"]
+    writer.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")
+    assert cache.read("k", load) == "value"
+    assert loads == ["x", "x"]  # the commit emptied the cache
+    cache.close()
+    writer.close()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        cache.read("k", load)
+
+
+def test_a_commit_during_a_read_is_noticed_by_the_next_read(tmp_path: Path) -> None:
+    cache, writer = _cache_on(tmp_path / "s.db")
+    values = iter(["before the commit", "after it"])
+
+    def load_while_another_commits() -> str:
+        value = next(values)  # what the read found ...
+        writer.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")  # ... then a commit
+        return value
+
+    assert cache.read("k", load_while_another_commits) == "before the commit"
+    assert cache.read("k", lambda: "after it") == "after it"
+    cache.close()
+    writer.close()
+
+
+def test_the_cache_stays_within_its_size(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "s.db").close()
+    cache = ReadCache(lambda: sqlite3.connect(tmp_path / "s.db", check_same_thread=False), size=3)
+    for n in range(10):
+        cache.read(n, lambda n=n: n)  # type: ignore[misc]
+    assert len(cache._values) <= 3
+    cache.close()
+
+
+def test_a_read_that_started_before_a_commit_never_overwrites_a_newer_one(tmp_path: Path) -> None:
+    # two threads, interleaved: the slow read began before the commit, the quick one after
+    cache, writer = _cache_on(tmp_path / "s.db")
+
+    def slow_load() -> str:
+        writer.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")
+        assert cache.read("k", lambda: "after the commit") == "after the commit"
+        return "before the commit"
+
+    assert cache.read("k", slow_load) == "before the commit"
+    assert cache.read("k", lambda: "not read: cached") == "after the commit"
+    cache.close()
+    writer.close()
