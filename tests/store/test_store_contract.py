@@ -628,3 +628,27 @@ def test_sqlite_journal_writes_a_full_batch_at_once(tmp_path: Path) -> None:
         assert [json.loads(text)["n"] for (text,) in rows] == [1, 2]  # trimmed to keep
     finally:
         writer.close()
+
+
+def test_sqlite_journal_writes_a_due_batch_in_the_appending_thread(tmp_path: Path) -> None:
+    # a busy server's batches are written by its requests, not by the writer thread
+    path = tmp_path / "s.db"
+    SqliteStore(path).close()
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    def rows() -> list[int]:
+        with sqlite3.connect(path) as reader:
+            found = reader.execute("SELECT entry FROM journal ORDER BY seq").fetchall()
+        return [json.loads(text)["n"] for (text,) in found]
+
+    writer = JournalWriter(connect, interval=3600, batch=100)  # the thread never gets a turn
+    try:
+        writer.append({"n": 0}, keep=10)
+        assert rows() == []  # not due: it waits for the interval or a full batch
+        writer._flushed -= 3600  # the interval has passed since the last batch
+        writer.append({"n": 1}, keep=10)
+        assert rows() == [0, 1]  # written before append returned
+    finally:
+        writer.close()
