@@ -4,10 +4,11 @@ Every request writes a journal entry and few are ever read. The memory store kee
 entry object and formats it on reading; the SQLite store has to put it in the file, and
 formatting plus JSON-encoding each one there was ~40 µs of a ~85 µs request (issue 13).
 An entry that can say what it is made of (`Packable.packed()`: a codec name and atoms)
-goes to the file as `marshal` bytes instead (~1 µs); the codec registered under that name
-turns the atoms back into an entry when the journal is read, in any process of the server.
+goes to the file as `marshal` bytes instead (~1 µs), a whole batch of entries in one
+value; the codec registered under that name turns the atoms back into an entry when the
+journal is read, in any process of the server.
 
-marshal, not pickle: loading it runs no code, and `unpack` checks what it got. It is
+marshal, not pickle: loading it runs no code, and `unpack_batch` checks what it got. It is
 written and read by the same tunemock (a state file is this machine's own); a row that
 does not load is skipped with a warning, never an error for the reader.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import marshal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from mock_server.store.base import encode
@@ -40,26 +41,59 @@ def register(name: str, unpack: Unpacker) -> None:
     _CODECS[name] = unpack
 
 
-def pack(entry: Mapping[str, Any]) -> bytes | str:
-    """The entry as the file keeps it: marshal bytes if it can be packed, else JSON text."""
-    packed = getattr(entry, "packed", None)  # not isinstance: a Protocol check costs µs
-    if packed is not None:
-        try:
-            return marshal.dumps(packed())
-        except ValueError:  # an atom marshal does not take: keep the entry as JSON
-            pass
-    return encode(entry)
+_BATCH = "journal-batch/1"
+_Item = tuple[str, Any] | str  # a packed entry (codec, atoms), or one kept as JSON text
 
 
-def unpack(stored: bytes | str) -> dict[str, Any] | None:
-    """The entry `pack` stored, as a plain JSON object (the reader's own); None, with a
-    warning, if it cannot be read back."""
+def pack_batch(entries: Sequence[Mapping[str, Any]], keep: int) -> bytes:
+    """Entries (oldest first) as one value for the file, with the journal's size when they
+    were written: one row for a whole batch costs SQLite a fifth of a row per entry."""
+    items = [_item(entry) for entry in entries]
     try:
-        if isinstance(stored, bytes):
-            name, atoms = marshal.loads(stored)
-            stored = encode(_CODECS[name](atoms))
-        value = json.loads(stored)
-    except (ValueError, TypeError, EOFError, KeyError) as exc:
+        return marshal.dumps((_BATCH, keep, items))
+    except ValueError:  # an entry has an atom marshal refuses: that one goes as JSON
+        return marshal.dumps(
+            (_BATCH, keep, [_checked(i, e) for i, e in zip(items, entries, strict=True)])
+        )
+
+
+def _item(entry: Mapping[str, Any]) -> _Item:
+    packed = getattr(entry, "packed", None)  # not isinstance: a Protocol check costs µs
+    return encode(entry) if packed is None else packed()  # type: ignore[no-any-return]
+
+
+def _checked(item: _Item, entry: Mapping[str, Any]) -> _Item:
+    try:
+        marshal.dumps(item)
+    except ValueError:
+        return encode(entry)
+    return item
+
+
+def unpack_batch(stored: bytes | str) -> tuple[int | None, list[dict[str, Any]]]:
+    """What `pack_batch` stored: (the journal's size then, its entries newest first, each a
+    plain JSON object of the reader's own). A row from before batches (one entry's JSON
+    text) has no size. What cannot be read back is skipped, with a warning."""
+    if isinstance(stored, str):
+        return None, [entry for entry in [_entry(stored)] if entry is not None]
+    try:
+        name, keep, items = marshal.loads(stored)
+        if name != _BATCH or not isinstance(keep, int) or not isinstance(items, list):
+            raise TypeError("not a batch of journal entries")
+    except (ValueError, TypeError, EOFError) as exc:
+        log.warning("request journal: skipped a batch that cannot be read (%r)", exc)
+        return None, []
+    entries = (_entry(item) for item in reversed(items))
+    return keep, [entry for entry in entries if entry is not None]
+
+
+def _entry(item: Any) -> dict[str, Any] | None:
+    try:
+        if not isinstance(item, str):
+            name, atoms = item
+            item = encode(_CODECS[name](atoms))
+        value = json.loads(item)
+    except (ValueError, TypeError, KeyError) as exc:
         log.warning("request journal: skipped an entry that cannot be read (%r)", exc)
         return None
     if not isinstance(value, dict):

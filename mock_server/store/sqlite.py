@@ -14,7 +14,7 @@ from typing import Any
 
 from mock_server.errors import Conflict
 from mock_server.store.base import Record, encode
-from mock_server.store.packing import unpack
+from mock_server.store.packing import unpack_batch
 from mock_server.store.sqlite_cache import ReadCache
 from mock_server.store.sqlite_journal import JournalWriter
 
@@ -32,7 +32,11 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_by_tenant ON records (kind, tenant, seq);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    entry TEXT NOT NULL, -- a batch of entries (store.packing), or one entry's JSON text
+    n INTEGER NOT NULL DEFAULT 1 -- how many entries
+);
 """
 
 _COLUMNS = "kind, id, tenant, doc, version, seq"
@@ -41,6 +45,14 @@ _COLUMNS = "kind, id, tenant, doc, version, seq"
 def _record(row: tuple[Any, ...]) -> Record:
     kind, id, tenant, text, version, seq = row
     return Record(kind, id, tenant, text, version, seq)
+
+
+def _add_batch_sizes(conn: sqlite3.Connection) -> None:
+    """A file from before journal batches: its journal table gets the batch size column
+    (each old row holds one entry)."""
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(journal)")]
+    if "n" not in columns:
+        conn.execute("ALTER TABLE journal ADD COLUMN n INTEGER NOT NULL DEFAULT 1")
 
 
 def _tenant_clause(tenant: str | None) -> tuple[str, tuple[str, ...]]:
@@ -82,6 +94,7 @@ class SqliteStore:
                 with self._connection() as conn:
                     conn.execute("PRAGMA journal_mode=WAL")
                     conn.executescript(_SCHEMA)
+                    _add_batch_sizes(conn)
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
@@ -258,12 +271,18 @@ class SqliteStore:
 
     def journal(self, limit: int) -> Sequence[Mapping[str, Any]]:
         self._journal.flush()  # this process's own entries, however recent
+        found: list[dict[str, Any]] = []
+        cap = max(limit, 0)
         with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT entry FROM journal ORDER BY seq DESC LIMIT ?", (max(limit, 0),)
-            ).fetchall()
-        entries = (unpack(stored) for (stored,) in rows)
-        return [entry for entry in entries if entry is not None]
+            rows = conn.execute("SELECT entry FROM journal ORDER BY seq DESC")
+            for (stored,) in rows:  # newest batch first, until `cap` entries are in hand
+                if len(found) >= cap:
+                    break
+                keep, entries = unpack_batch(stored)
+                if keep is not None and not found:  # the newest batch says how many to keep
+                    cap = min(cap, keep)
+                found += entries
+        return found[:cap]
 
     def reset(self) -> None:
         self._journal.drop_pending()

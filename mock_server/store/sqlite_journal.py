@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mock_server.store.packing import pack
+from mock_server.store.packing import pack_batch
 
 log = logging.getLogger("tunemock")
 
@@ -84,18 +84,19 @@ class JournalWriter:
                 self._flushed = time.monotonic()
             if not waiting:
                 return
-            rows = [(pack(entry),) for entry, _ in waiting]
             keep = max(waiting[-1][1], 0)
+            batch = pack_batch([entry for entry, _ in waiting], keep)
             conn = self._conn
             if conn is None:
                 conn = self._conn = self._connect()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany("INSERT INTO journal (entry) VALUES (?)", rows)
-                # everything at or below the (keep+1)-th newest goes; seq is the index's key
+                conn.execute("INSERT INTO journal (entry, n) VALUES (?, ?)", (batch, len(waiting)))
+                # the batches older than the newest that hold `keep` entries between them go
                 conn.execute(
-                    "DELETE FROM journal WHERE seq <="
-                    " (SELECT seq FROM journal ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                    "DELETE FROM journal WHERE seq < (SELECT seq FROM"
+                    " (SELECT seq, SUM(n) OVER (ORDER BY seq DESC) AS newer FROM journal)"
+                    " WHERE newer >= ? ORDER BY seq DESC LIMIT 1)",
                     (keep,),
                 )
                 conn.execute("COMMIT")

@@ -71,35 +71,46 @@ async def test_an_edge_entry_is_packed_and_reads_back_as_the_memory_store_gives_
     assert "hunter22" not in read[0]["request"]["body"]
     [row] = _rows(store)
     assert isinstance(row, bytes) and b"hunter22" in row  # packed as it came; masked on read
+    assert packing.unpack_batch(row) == (5, read)
     assert isinstance(read[0], dict)
 
 
 @pytest.mark.anyio
-async def test_unreadable_rows_are_skipped_and_the_rest_reads(
+async def test_unreadable_rows_and_entries_are_skipped_and_the_rest_reads(
     store: SqliteStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     good = await _entry()
+    header = ((), b"", 0, (), b"", 0)
+    bad_entries: list[Any] = [
+        ("no-such-codec/9", ()),
+        ("journal-entry/1", ("too", "short")),
+        ("journal-entry/1", (("a",), (1, 2), 1.0, header)),  # values do not match names
+        ("journal-entry/1", (("a",), (1,), 1.0, ((1, 2), b"", 0, (), b"", 0))),  # headers
+        "[1, 2]",  # JSON, not an object
+        "{not json",
+    ]
     bad_rows: list[Any] = [
         b"\x00not marshal",
-        marshal.dumps(("no-such-codec/9", ())),
-        marshal.dumps(("journal-entry/1", ("too", "short"))),
-        marshal.dumps(("journal-entry/1", (("a",), (1, 2), 1.0, ((), b"", 0, (), b"", 0)))),
-        marshal.dumps(("journal-entry/1", (("a",), (1,), 1.0, ((1, 2), b"", 0, (), b"", 0)))),
-        "[1, 2]",  # JSON, not an object
+        marshal.dumps(("journal-batch/1", "50", [])),  # a size that is not a number
+        marshal.dumps(("not-a-batch/1", 50, [])),
+        "[1, 2]",  # a row from before batches that is not an object
         "{not json",
     ]
     store.append_journal(good, keep=50)
     store.journal(1)  # written
+    mixed = marshal.dumps(("journal-batch/1", 50, [*bad_entries, '{"n": "in a batch"}']))
     with sqlite3.connect(store.path) as conn:
         conn.executemany("INSERT INTO journal (entry) VALUES (?)", [(r,) for r in bad_rows])
+        conn.execute("INSERT INTO journal (entry) VALUES (?)", (mixed,))
         conn.execute("INSERT INTO journal (entry) VALUES (?)", ('{"n": "old text row"}',))
 
     with caplog.at_level(logging.WARNING, logger="tunemock"):
         read = store.journal(50)
 
-    assert read[0] == {"n": "old text row"}  # a file from before packing still reads
-    assert read[1]["method"] == "POST" and len(read) == 2
-    assert caplog.text.count("skipped an entry") == len(bad_rows)
+    assert read[0] == {"n": "old text row"}  # a file from before batches still reads
+    assert read[1] == {"n": "in a batch"}
+    assert read[2]["method"] == "POST" and len(read) == 3
+    assert caplog.text.count("skipped") == len(bad_rows) + len(bad_entries)
 
 
 def test_an_entry_marshal_cannot_take_goes_as_json(store: SqliteStore) -> None:
@@ -108,10 +119,34 @@ def test_an_entry_marshal_cannot_take_goes_as_json(store: SqliteStore) -> None:
             return "journal-entry/1", (object(),)  # marshal refuses an object
 
     store.append_journal(Odd(n=1), keep=5)
-    assert store.journal(5) == [{"n": 1}]
-    assert _rows(store) == ['{"n":1}']
+    store.append_journal({"n": 2}, keep=5)
+    assert store.journal(5) == [{"n": 2}, {"n": 1}]
+    [row] = _rows(store)
+    assert marshal.loads(row) == ("journal-batch/1", 5, ['{"n":1}', '{"n":2}'])
 
 
-def test_pack_keeps_plain_mappings_as_json() -> None:
-    assert packing.pack({"n": 1}) == '{"n":1}'
-    assert packing.unpack('{"n":1}') == {"n": 1}
+def test_a_batch_says_how_many_entries_the_journal_keeps() -> None:
+    blob = packing.pack_batch([{"n": 1}, {"n": 2}, {"n": 3}], keep=2)
+    assert packing.unpack_batch(blob) == (2, [{"n": 3}, {"n": 2}, {"n": 1}])
+    assert packing.unpack_batch('{"n": 1}') == (None, [{"n": 1}])  # before batches
+
+
+def test_a_file_from_before_batches_gets_its_sizes_and_still_reads(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # the journal table as it was
+        conn.execute(
+            "CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL)"
+        )
+        conn.executemany("INSERT INTO journal (entry) VALUES (?)", [('{"n":1}',), ('{"n":2}',)])
+    store = SqliteStore(path)
+    try:
+        assert store.journal(10) == [{"n": 2}, {"n": 1}]
+        for n in range(3, 6):
+            store.append_journal({"n": n}, keep=3)
+        assert store.journal(10) == [{"n": 5}, {"n": 4}, {"n": 3}]
+        store.append_journal({"n": 6}, keep=3)
+        store.journal(1)
+        with sqlite3.connect(path) as conn:  # the old rows went once 3 newer entries held
+            assert conn.execute("SELECT SUM(n) FROM journal").fetchone() <= (4,)
+    finally:
+        store.close()

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from mock_server.errors import Conflict
 from mock_server.store.base import Record, Store
 from mock_server.store.memory import MemoryStore
+from mock_server.store.packing import unpack_batch
 from mock_server.store.sqlite import SqliteStore
 from mock_server.store.sqlite_journal import JournalWriter
 
@@ -625,7 +626,8 @@ def test_sqlite_journal_writes_a_full_batch_at_once(tmp_path: Path) -> None:
             rows = reader.execute("SELECT entry FROM journal ORDER BY seq").fetchall()
         finally:
             reader.close()
-        assert [json.loads(text)["n"] for (text,) in rows] == [1, 2]  # trimmed to keep
+        [(batch,)] = rows  # one row for the batch, read back trimmed to keep
+        assert unpack_batch(batch) == (2, [{"n": 2}, {"n": 1}, {"n": 0}])
     finally:
         writer.close()
 
@@ -641,7 +643,7 @@ def test_sqlite_journal_writes_a_due_batch_in_the_appending_thread(tmp_path: Pat
     def rows() -> list[int]:
         with sqlite3.connect(path) as reader:
             found = reader.execute("SELECT entry FROM journal ORDER BY seq").fetchall()
-        return [json.loads(text)["n"] for (text,) in found]
+        return [entry["n"] for (batch,) in found for entry in reversed(unpack_batch(batch)[1])]
 
     writer = JournalWriter(connect, interval=3600, batch=100)  # the thread never gets a turn
     try:
