@@ -141,9 +141,19 @@ class SqliteStore:
                     self._idle.append(conn)
 
     @contextmanager
+    def _changing(self) -> Iterator[sqlite3.Connection]:
+        """A connection for a write; once it is committed, the read cache forgets what this
+        process read before it."""
+        try:
+            with self._connection() as conn:
+                yield conn
+        finally:
+            self._cache.forget()
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """A transaction holding the file's write lock from its first statement."""
-        with self._connection() as conn:
+        with self._changing() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -155,7 +165,7 @@ class SqliteStore:
 
     def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
         text = encode(doc)
-        with self._connection() as conn:
+        with self._changing() as conn:
             try:
                 cursor = conn.execute(
                     "INSERT INTO records (kind, id, tenant, doc, version) VALUES (?, ?, ?, ?, 1)",
@@ -216,7 +226,7 @@ class SqliteStore:
 
     def delete(self, kind: str, id: str, tenant: str | None) -> bool:
         clause, args = _tenant_clause(tenant)
-        with self._connection() as conn:
+        with self._changing() as conn:
             cursor = conn.execute(
                 f"DELETE FROM records WHERE kind = ? AND id = ?{clause}", (kind, id, *args)
             )
@@ -244,7 +254,7 @@ class SqliteStore:
 
     def set_meta(self, key: str, value: Any) -> None:
         text = encode(value)
-        with self._connection() as conn:
+        with self._changing() as conn:
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",

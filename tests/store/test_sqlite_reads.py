@@ -1,17 +1,25 @@
-"""The SQLite store's read cache (store.sqlite_cache): a read never answers from before a
-commit another connection or process made, and an unchanged file is not read again."""
+"""The SQLite store's read cache (store.sqlite_cache): a request never reads from before a
+commit another connection or process made before it arrived, nor from before its own
+process's writes, and an unchanged file is not read again.
+
+Each request is a task with a context of its own; `new_request(...)` runs a call in a fresh
+context as the server runs each request."""
 
 from __future__ import annotations
 
+import contextvars
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
+from mock_server.store import sqlite_cache
 from mock_server.store.sqlite import SqliteStore
 from mock_server.store.sqlite_cache import ReadCache
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -24,7 +32,15 @@ def pair(tmp_path: Path) -> Iterator[tuple[SqliteStore, SqliteStore]]:
     second.close()
 
 
+def new_request(call: Callable[[], T]) -> T:
+    return contextvars.Context().run(call)
+
+
 def _reads(store: SqliteStore) -> tuple[Any, ...]:
+    return new_request(lambda: _read_all(store))
+
+
+def _read_all(store: SqliteStore) -> tuple[Any, ...]:
     record = store.get("finetune", "a", "alice")
     return (
         None if record is None else (dict(record.doc), record.version),
@@ -56,7 +72,9 @@ def test_a_commit_by_another_store_is_read_at_once(
 
     CHANGES[change](second)
 
-    assert _reads(first) == _reads(SqliteStore(second.path))  # a fresh store's view
+    fresh = SqliteStore(second.path)  # a fresh store's view
+    assert _reads(first) == _reads(fresh)
+    fresh.close()
     assert _reads(first) != before
 
 
@@ -106,10 +124,10 @@ def test_an_unchanged_file_is_not_read_again(tmp_path: Path) -> None:
         loads.append("x")
         return "value"
 
-    assert [cache.read("k", load) for _ in range(5)] == ["value"] * 5
+    assert [new_request(lambda: cache.read("k", load)) for _ in range(5)] == ["value"] * 5
     assert loads == ["x"]
     writer.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")
-    assert cache.read("k", load) == "value"
+    assert new_request(lambda: cache.read("k", load)) == "value"
     assert loads == ["x", "x"]  # the commit emptied the cache
     cache.close()
     writer.close()
@@ -126,8 +144,8 @@ def test_a_commit_during_a_read_is_noticed_by_the_next_read(tmp_path: Path) -> N
         writer.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")  # ... then a commit
         return value
 
-    assert cache.read("k", load_while_another_commits) == "before the commit"
-    assert cache.read("k", lambda: "after it") == "after it"
+    assert new_request(lambda: cache.read("k", load_while_another_commits)) == "before the commit"
+    assert new_request(lambda: cache.read("k", lambda: "after it")) == "after it"
     cache.close()
     writer.close()
 
@@ -147,10 +165,54 @@ def test_a_read_that_started_before_a_commit_never_overwrites_a_newer_one(tmp_pa
 
     def slow_load() -> str:
         writer.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")
-        assert cache.read("k", lambda: "after the commit") == "after the commit"
+        quick = new_request(lambda: cache.read("k", lambda: "after the commit"))
+        assert quick == "after the commit"
         return "before the commit"
 
-    assert cache.read("k", slow_load) == "before the commit"
-    assert cache.read("k", lambda: "not read: cached") == "after the commit"
+    assert new_request(lambda: cache.read("k", slow_load)) == "before the commit"
+    assert new_request(lambda: cache.read("k", lambda: "not read: cached")) == "after the commit"
     cache.close()
     writer.close()
+
+
+def test_one_probe_serves_a_requests_reads_for_a_moment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache, writer = _cache_on(tmp_path / "s.db")
+    probes: list[int] = []
+    probe = cache._probe_version
+    monkeypatch.setattr(cache, "_probe_version", lambda: probes.append(1) or probe())
+
+    def request() -> list[str]:
+        first = cache.read("a", lambda: "a")
+        writer.execute("INSERT INTO meta (key, value) VALUES ('x', '1')")  # another process
+        return [first, cache.read("b", lambda: "b"), cache.read("a", lambda: "a again")]
+
+    assert new_request(request) == ["a", "b", "a"]  # as of the request's one probe
+    assert len(probes) == 1
+    assert new_request(lambda: cache.read("a", lambda: "a again")) == "a again"
+    assert len(probes) == 2  # a new request probes, and sees the commit
+
+    monkeypatch.setattr(sqlite_cache, "REUSE_S", 0.0)  # the moment has passed
+    assert new_request(lambda: [cache.read("a", lambda: "c"), cache.read("a", lambda: "d")]) == [
+        "a again",
+        "a again",
+    ]
+    assert len(probes) == 4
+    cache.close()
+    writer.close()
+
+
+def test_a_request_reads_its_own_processs_writes_at_once(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db")
+
+    def request() -> list[Any]:
+        seen = [store.get_meta("k"), store.count("finetune", None)]
+        store.set_meta("k", 1)
+        store.insert("finetune", "alice", "a", {})
+        return [*seen, store.get_meta("k"), store.count("finetune", None)]
+
+    try:
+        assert new_request(request) == [None, 0, 1, 1]  # within one probe's moment
+    finally:
+        store.close()
