@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import marshal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from mock_server.store.base import encode
@@ -70,21 +70,25 @@ def _checked(item: _Item, entry: Mapping[str, Any]) -> _Item:
     return item
 
 
-def unpack_batch(stored: bytes | str) -> tuple[int | None, list[dict[str, Any]]]:
+def unpack_batch(stored: bytes | str) -> tuple[int | None, Iterator[dict[str, Any]]]:
     """What `pack_batch` stored: (the journal's size then, its entries newest first, each a
-    plain JSON object of the reader's own). A row from before batches (one entry's JSON
-    text) has no size. What cannot be read back is skipped, with a warning."""
+    plain JSON object of the reader's own, formatted as the iterator reaches it: a reader
+    of the newest entry formats one, not the batch). A row from before batches (one entry's
+    JSON text) has no size. What cannot be read back is skipped, with a warning."""
     if isinstance(stored, str):
-        return None, [entry for entry in [_entry(stored)] if entry is not None]
+        return None, _entries([stored])
     try:
         name, keep, items = marshal.loads(stored)
         if name != _BATCH or not isinstance(keep, int) or not isinstance(items, list):
             raise TypeError("not a batch of journal entries")
     except (ValueError, TypeError, EOFError) as exc:
         log.warning("request journal: skipped a batch that cannot be read (%r)", exc)
-        return None, []
-    entries = (_entry(item) for item in reversed(items))
-    return keep, [entry for entry in entries if entry is not None]
+        return None, iter(())
+    return keep, _entries(reversed(items))
+
+
+def _entries(items: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    return (entry for entry in map(_entry, items) if entry is not None)
 
 
 def _entry(item: Any) -> dict[str, Any] | None:

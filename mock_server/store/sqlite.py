@@ -3,6 +3,7 @@ surviving restarts and kill -9."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import threading
@@ -282,17 +283,18 @@ class SqliteStore:
     def journal(self, limit: int) -> Sequence[Mapping[str, Any]]:
         self._journal.flush()  # this process's own entries, however recent
         found: list[dict[str, Any]] = []
-        cap = max(limit, 0)
+        cap, first = max(limit, 0), True
         with self._connection() as conn:
             rows = conn.execute("SELECT entry FROM journal ORDER BY seq DESC")
             for (stored,) in rows:  # newest batch first, until `cap` entries are in hand
                 if len(found) >= cap:
                     break
                 keep, entries = unpack_batch(stored)
-                if keep is not None and not found:  # the newest batch says how many to keep
+                if keep is not None and first:  # the newest batch says how many to keep
                     cap = min(cap, keep)
-                found += entries
-        return found[:cap]
+                first = False
+                found += itertools.islice(entries, cap - len(found))
+        return found
 
     def reset(self) -> None:
         self._journal.drop_pending()

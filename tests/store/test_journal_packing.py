@@ -71,7 +71,8 @@ async def test_an_edge_entry_is_packed_and_reads_back_as_the_memory_store_gives_
     assert "hunter22" not in read[0]["request"]["body"]
     [row] = _rows(store)
     assert isinstance(row, bytes) and b"hunter22" in row  # packed as it came; masked on read
-    assert packing.unpack_batch(row) == (5, read)
+    keep, entries = packing.unpack_batch(row)
+    assert (keep, list(entries)) == (5, read)
     assert isinstance(read[0], dict)
 
 
@@ -127,8 +128,10 @@ def test_an_entry_marshal_cannot_take_goes_as_json(store: SqliteStore) -> None:
 
 def test_a_batch_says_how_many_entries_the_journal_keeps() -> None:
     blob = packing.pack_batch([{"n": 1}, {"n": 2}, {"n": 3}], keep=2)
-    assert packing.unpack_batch(blob) == (2, [{"n": 3}, {"n": 2}, {"n": 1}])
-    assert packing.unpack_batch('{"n": 1}') == (None, [{"n": 1}])  # before batches
+    keep, entries = packing.unpack_batch(blob)
+    assert (keep, list(entries)) == (2, [{"n": 3}, {"n": 2}, {"n": 1}])
+    keep, entries = packing.unpack_batch('{"n": 1}')
+    assert (keep, list(entries)) == (None, [{"n": 1}])  # a row from before batches
 
 
 def test_a_file_from_before_batches_gets_its_sizes_and_still_reads(tmp_path: Path) -> None:
@@ -150,3 +153,18 @@ def test_a_file_from_before_batches_gets_its_sizes_and_still_reads(tmp_path: Pat
             assert conn.execute("SELECT SUM(n) FROM journal").fetchone() <= (4,)
     finally:
         store.close()
+
+
+def test_reading_the_newest_entries_formats_only_those(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the dashboard asks for the newest entry every tick: not for a whole batch's
+    for n in range(100):
+        store.append_journal({"n": n}, keep=1000)
+    store.journal(0)  # written, as one batch
+    formatted: list[Any] = []
+    entry_of = packing._entry
+    monkeypatch.setattr(packing, "_entry", lambda item: formatted.append(item) or entry_of(item))
+
+    assert store.journal(2) == [{"n": 99}, {"n": 98}]
+    assert len(formatted) == 2

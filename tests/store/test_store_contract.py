@@ -627,7 +627,8 @@ def test_sqlite_journal_writes_a_full_batch_at_once(tmp_path: Path) -> None:
         finally:
             reader.close()
         [(batch,)] = rows  # one row for the batch, read back trimmed to keep
-        assert unpack_batch(batch) == (2, [{"n": 2}, {"n": 1}, {"n": 0}])
+        keep, entries = unpack_batch(batch)
+        assert (keep, list(entries)) == (2, [{"n": 2}, {"n": 1}, {"n": 0}])
     finally:
         writer.close()
 
@@ -643,7 +644,7 @@ def test_sqlite_journal_writes_a_due_batch_in_the_appending_thread(tmp_path: Pat
     def rows() -> list[int]:
         with sqlite3.connect(path) as reader:
             found = reader.execute("SELECT entry FROM journal ORDER BY seq").fetchall()
-        return [entry["n"] for (batch,) in found for entry in reversed(unpack_batch(batch)[1])]
+        return [entry["n"] for (batch,) in found for entry in reversed([*unpack_batch(batch)[1]])]
 
     writer = JournalWriter(connect, interval=3600, batch=100)  # the thread never gets a turn
     try:
