@@ -56,6 +56,11 @@ def _add_batch_sizes(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE journal ADD COLUMN n INTEGER NOT NULL DEFAULT 1")
 
 
+def _made_at(entry: Mapping[str, Any]) -> str:
+    at = entry.get("at")
+    return at if isinstance(at, str) else ""  # ISO 8601 in UTC, as every entry has it
+
+
 def _tenant_clause(tenant: str | None) -> tuple[str, tuple[str, ...]]:
     return ("", ()) if tenant is None else (" AND tenant = ?", (tenant,))
 
@@ -294,6 +299,9 @@ class SqliteStore:
                     cap = min(cap, keep)
                 first = False
                 found += itertools.islice(entries, cap - len(found))
+        # Batches are in the order they were committed: two workers' batches overlap by up
+        # to their interval, so the entries are put in the order they were made.
+        found.sort(key=_made_at, reverse=True)  # stable: equal times keep the file's order
         return found
 
     def reset(self) -> None:

@@ -108,9 +108,9 @@ async def test_unreadable_rows_and_entries_are_skipped_and_the_rest_reads(
     with caplog.at_level(logging.WARNING, logger="tunemock"):
         read = store.journal(50)
 
-    assert read[0] == {"n": "old text row"}  # a file from before batches still reads
-    assert read[1] == {"n": "in a batch"}
-    assert read[2]["method"] == "POST" and len(read) == 3
+    assert read[0]["method"] == "POST" and len(read) == 3  # the one with a time comes first
+    assert read[1] == {"n": "old text row"}  # a file from before batches still reads
+    assert read[2] == {"n": "in a batch"}
     assert caplog.text.count("skipped") == len(bad_rows) + len(bad_entries)
 
 
@@ -168,3 +168,18 @@ def test_reading_the_newest_entries_formats_only_those(
 
     assert store.journal(2) == [{"n": 99}, {"n": 98}]
     assert len(formatted) == 2
+
+
+def test_two_workers_entries_read_in_the_order_they_were_made(tmp_path: Path) -> None:
+    # each worker commits its batch up to 20 ms after its first entry: batches overlap
+    first, second = SqliteStore(tmp_path / "s.db"), SqliteStore(tmp_path / "s.db")
+    try:
+        first.append_journal({"n": 1, "at": "2026-12-03T09:00:00.001Z"}, keep=10)
+        second.append_journal({"n": 2, "at": "2026-12-03T09:00:00.002Z"}, keep=10)
+        first.append_journal({"n": 3, "at": "2026-12-03T09:00:00.003Z"}, keep=10)
+        second.journal(0)  # the second worker's batch is committed first
+        first.journal(0)
+        assert [e["n"] for e in second.journal(10)] == [3, 2, 1]
+    finally:
+        first.close()
+        second.close()
