@@ -24,7 +24,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 
 HOOK_PATH = "/_drift/hook"
 
@@ -329,7 +329,11 @@ def create_proxy(target_base_url: str, public_base_url: str, mutation: str | Non
         Route(HOOK_PATH, hook, methods=["POST"]),
         Route("/{path:path}", forward, methods=_METHODS),  # the target decides what it allows
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    # a path no route pattern matches (one with a %0A: Starlette's patterns stop at a
+    # newline) is the target's to answer too, not a text/plain 404 of the proxy's own
+    app.router.default = request_response(forward)
+    return app
 
 
 @contextlib.contextmanager

@@ -330,3 +330,13 @@ def test_proxy_rewrites_target_urls_only() -> None:
     assert rewritten == (
         b'{"a":"http://127.0.0.1:9/x","b":"http://127.0.0.1:8080/y","c":"http://127.0.0.1:9"}'
     )
+
+
+def test_the_proxy_passes_on_a_path_no_route_pattern_matches(mock: LiveServer) -> None:
+    # the stateful suite sometimes asks for /v2/requests/%0A.../status; the mock's answer
+    # (a JSON 404) must reach it, not one of the proxy's own
+    with running_proxy(mock.base_url, None) as url:
+        answer = httpx.get(url + "/v2/requests/%0A%C2%9F/status", headers=KEY, timeout=30)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/json"
+    assert "error" in answer.json()
