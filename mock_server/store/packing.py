@@ -3,10 +3,11 @@
 Every request writes a journal entry and few are ever read. The memory store keeps the
 entry object and formats it on reading; the SQLite store has to put it in the file, and
 formatting plus JSON-encoding each one there was ~40 µs of a ~85 µs request (issue 13).
-An entry that can say what it is made of (`Packable.packed()`: a codec name and atoms)
-goes to the file as `marshal` bytes instead (~1 µs), a whole batch of entries in one
-value; the codec registered under that name turns the atoms back into an entry when the
-journal is read, in any process of the server.
+An entry that can say what it is made of (a method `packed()` giving a codec name and
+atoms: str, bytes, numbers, None, tuples of them) goes to the file as `marshal` bytes
+instead (~1 µs), a whole batch of entries in one value; the codec registered under that
+name turns the atoms back into an entry when the journal is read, in any process of the
+server.
 
 marshal, not pickle: loading it runs no code, and `unpack_batch` checks what it got. It is
 written and read by the same tunemock (a state file is this machine's own); a row that
@@ -19,7 +20,7 @@ import json
 import logging
 import marshal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from mock_server.store.base import encode
 
@@ -27,12 +28,6 @@ log = logging.getLogger("tunemock")
 
 Unpacker = Callable[[Any], Mapping[str, Any]]
 _CODECS: dict[str, Unpacker] = {}
-
-
-class Packable(Protocol):
-    def packed(self) -> tuple[str, Any]:
-        """(codec name, the entry as atoms: str, bytes, numbers, None, tuples of them)."""
-        ...
 
 
 def register(name: str, unpack: Unpacker) -> None:
