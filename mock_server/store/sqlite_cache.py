@@ -88,6 +88,8 @@ class ReadCache:
     def close(self) -> None:
         with self._lock:
             self._closed = True
+            self._version = -1  # every later read probes, and finds the store closed
+            self._values.clear()
             if self._probe is not None:
                 self._probe.close()
                 self._probe = None

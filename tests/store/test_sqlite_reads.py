@@ -216,3 +216,16 @@ def test_a_request_reads_its_own_processs_writes_at_once(tmp_path: Path) -> None
         assert new_request(request) == [None, 0, 1, 1]  # within one probe's moment
     finally:
         store.close()
+
+
+def test_a_read_right_after_close_finds_the_store_closed(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db")
+    store.set_meta("k", 1)
+
+    def request() -> None:
+        assert store.get_meta("k") == 1  # probed and cached, within the probe's moment
+        store.close()
+        store.get_meta("k")
+
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        new_request(request)
