@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 import pytest
 
-from mock_server.store import sqlite_cache
 from mock_server.store.sqlite import SqliteStore
 from mock_server.store.sqlite_cache import ReadCache
 
@@ -175,30 +174,58 @@ def test_a_read_that_started_before_a_commit_never_overwrites_a_newer_one(tmp_pa
     writer.close()
 
 
-def test_one_probe_serves_a_requests_reads_for_a_moment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _traced(path: Path, statements: list[str]) -> Callable[[], sqlite3.Connection]:
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(path, check_same_thread=False)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    return connect
+
+
+def test_in_wal_mode_a_cached_read_runs_no_sql(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "s.db").close()
+    statements: list[str] = []
+    cache = ReadCache(_traced(tmp_path / "s.db", statements))
+    writer = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    assert cache.read("a", lambda: "a") == "a"
+    opened = len(statements)
+    assert [cache.read("a", lambda: "not read: cached") for _ in range(5)] == ["a"] * 5
+    assert len(statements) == opened  # the WAL-index header said: unchanged
+
+    writer.execute("INSERT INTO meta (key, value) VALUES ('x', '1')")
+    assert cache.read("a", lambda: "a again") == "a again"  # the next read, not a moment later
+    assert len(statements) == opened
+    cache.close()
+    writer.close()
+
+
+def test_a_commit_within_one_request_is_read_by_its_next_read(tmp_path: Path) -> None:
     cache, writer = _cache_on(tmp_path / "s.db")
-    probes: list[int] = []
-    probe = cache._probe_version
-    monkeypatch.setattr(cache, "_probe_version", lambda: probes.append(1) or probe())
 
     def request() -> list[str]:
         first = cache.read("a", lambda: "a")
         writer.execute("INSERT INTO meta (key, value) VALUES ('x', '1')")  # another process
-        return [first, cache.read("b", lambda: "b"), cache.read("a", lambda: "a again")]
+        return [first, cache.read("a", lambda: "a again")]
 
-    assert new_request(request) == ["a", "b", "a"]  # as of the request's one probe
-    assert len(probes) == 1
-    assert new_request(lambda: cache.read("a", lambda: "a again")) == "a again"
-    assert len(probes) == 2  # a new request probes, and sees the commit
+    assert new_request(request) == ["a", "a again"]
+    cache.close()
+    writer.close()
 
-    monkeypatch.setattr(sqlite_cache, "REUSE_S", 0.0)  # the moment has passed
-    assert new_request(lambda: [cache.read("a", lambda: "c"), cache.read("a", lambda: "d")]) == [
-        "a again",
-        "a again",
-    ]
-    assert len(probes) == 4
+
+def test_without_wal_every_read_asks_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "rollback.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=DELETE")
+    writer.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    statements: list[str] = []
+    cache = ReadCache(_traced(path, statements))
+    assert cache.read("a", lambda: "a") == "a"
+    assert cache.read("a", lambda: "not read: cached") == "a"
+    assert statements.count("PRAGMA data_version") == 2
+    writer.execute("INSERT INTO meta (key, value) VALUES ('x', '1')")
+    assert cache.read("a", lambda: "a again") == "a again"
+    assert not (path.parent / "rollback.db-shm").exists()
     cache.close()
     writer.close()
 
@@ -213,7 +240,7 @@ def test_a_request_reads_its_own_processs_writes_at_once(tmp_path: Path) -> None
         return [*seen, store.get_meta("k"), store.count("finetune", None)]
 
     try:
-        assert new_request(request) == [None, 0, 1, 1]  # within one probe's moment
+        assert new_request(request) == [None, 0, 1, 1]
     finally:
         store.close()
 
@@ -223,7 +250,7 @@ def test_a_read_right_after_close_finds_the_store_closed(tmp_path: Path) -> None
     store.set_meta("k", 1)
 
     def request() -> None:
-        assert store.get_meta("k") == 1  # probed and cached, within the probe's moment
+        assert store.get_meta("k") == 1  # read and cached
         store.close()
         store.get_meta("k")
 
