@@ -80,6 +80,12 @@ class SpecDocument:
     def _resolved(self) -> dict[str, Any]:
         return {}
 
+    @cached_property
+    def derived(self) -> dict[Any, Any]:
+        """What other modules work out from the (read-only) document once, under keys of
+        their own (spec.defaults: a plan per schema); it lives as long as the document."""
+        return {}
+
     def resolve(self, pointer: str) -> Any:
         """The node at a JSON pointer (`#/components/schemas/X`) inside this document
         (remembered: the document is read-only, and submit resolves dozens of $refs)."""
