@@ -501,6 +501,22 @@ def test_sqlite_acknowledged_writes_survive_kill_9(tmp_path: Path, workers: Work
         store.close()
 
 
+def test_sqlite_reads_see_another_processs_commits_at_once(
+    tmp_path: Path, workers: Workers
+) -> None:
+    # the read cache asks the WAL-index header, which the processes share through the -shm file
+    path = tmp_path / "s.db"
+    store = SqliteStore(path)
+    try:
+        assert (store.count("job", "other"), store.get("job", "other-49", None)) == (0, None)
+        workers.start(path, "acknowledge", ["other"])
+        workers.wait_for(tmp_path, ["acknowledged-other"])  # it has committed, and still runs
+        assert store.count("job", "other") == 50
+        assert store.get("job", "other-49", None) is not None
+    finally:
+        store.close()
+
+
 # --- both implementations agree on any history ----------------------------------------------
 
 json_values = st.recursive(
