@@ -8,7 +8,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,15 @@ def _made_at(entry: Mapping[str, Any]) -> str:
     return at if isinstance(at, str) else ""  # ISO 8601 in UTC, as every entry has it
 
 
+def _records(kind: str) -> tuple[str, str]:
+    """The read cache's region of a kind's records (what a write of one of them changes)."""
+    return ("records", kind)
+
+
+def _meta(key: str) -> tuple[str, str]:
+    return ("meta", key)
+
+
 def _tenant_clause(tenant: str | None) -> tuple[str, tuple[str, ...]]:
     return ("", ()) if tenant is None else (" AND tenant = ?", (tenant,))
 
@@ -80,6 +89,7 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
+        self._in_use = 0  # connections out of the pool
         self._closed = False
         # the request journal, written in batches on a connection of its own
         self._journal = JournalWriter(self._connect)
@@ -135,43 +145,45 @@ class SqliteStore:
             if self._closed:
                 raise sqlite3.ProgrammingError(f"store {self.path} is closed")
             conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = self._connect()
+            self._in_use += 1
         try:
+            if conn is None:
+                conn = self._connect()
             yield conn
         finally:
             with self._lock:
-                if self._closed:
+                self._in_use -= 1
+                last = self._closed and self._in_use == 0
+                if conn is None:  # connect() failed
+                    pass
+                elif self._closed:
                     conn.close()
                 else:
                     self._idle.append(conn)
+            if last:
+                self._cache.release()
 
     @contextmanager
-    def _changing(self) -> Iterator[sqlite3.Connection]:
-        """A connection for a write; once it is committed, the read cache forgets what this
-        process read before it."""
-        try:
-            with self._connection() as conn:
-                yield conn
-        finally:
-            self._cache.forget()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """A transaction holding the file's write lock from its first statement."""
-        with self._changing() as conn:
+    def _write(self, region: Hashable | None) -> Iterator[sqlite3.Connection]:
+        """A transaction holding the file's write lock from its first statement. `region`:
+        what it may change (a kind's records, one meta key; None: anything), which the read
+        cache forgets (store.sqlite_cache)."""
+        with self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                start = self._cache.before_write(conn)
                 yield conn
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:  # the connection goes back to the pool: leave it clean
                     conn.execute("ROLLBACK")
+                self._cache.forget()
                 raise
+            self._cache.after_write(conn, start, region)
 
     def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
         text = encode(doc)
-        with self._changing() as conn:
+        with self._write(_records(kind)) as conn:
             try:
                 cursor = conn.execute(
                     "INSERT INTO records (kind, id, tenant, doc, version) VALUES (?, ?, ?, ?, 1)",
@@ -184,7 +196,9 @@ class SqliteStore:
         return Record(kind, id, tenant, text, 1, seq)
 
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
-        row = self._cache.read(("get", kind, id, tenant), lambda: self._get(kind, id, tenant))
+        row = self._cache.read(
+            _records(kind), ("get", kind, id, tenant), lambda: self._get(kind, id, tenant)
+        )
         return None if row is None else _record(row)  # each reader's own Record (its doc)
 
     def _get(self, kind: str, id: str, tenant: str | None) -> tuple[Any, ...] | None:
@@ -215,7 +229,7 @@ class SqliteStore:
         change: Callable[[Mapping[str, Any]], Mapping[str, Any]],
     ) -> Record | None:
         clause, args = _tenant_clause(tenant)
-        with self._write() as conn:
+        with self._write(_records(kind)) as conn:
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND id = ?{clause}",
                 (kind, id, *args),
@@ -232,14 +246,16 @@ class SqliteStore:
 
     def delete(self, kind: str, id: str, tenant: str | None) -> bool:
         clause, args = _tenant_clause(tenant)
-        with self._changing() as conn:
+        with self._write(_records(kind)) as conn:
             cursor = conn.execute(
                 f"DELETE FROM records WHERE kind = ? AND id = ?{clause}", (kind, id, *args)
             )
         return cursor.rowcount > 0
 
     def count(self, kind: str, tenant: str | None) -> int:
-        return self._cache.read(("count", kind, tenant), lambda: self._count(kind, tenant))
+        return self._cache.read(
+            _records(kind), ("count", kind, tenant), lambda: self._count(kind, tenant)
+        )
 
     def _count(self, kind: str, tenant: str | None) -> int:
         clause, args = _tenant_clause(tenant)
@@ -250,7 +266,7 @@ class SqliteStore:
         return int(n)
 
     def get_meta(self, key: str) -> Any | None:
-        text = self._cache.read(("meta", key), lambda: self._meta_text(key))
+        text = self._cache.read(_meta(key), key, lambda: self._meta_text(key))
         return None if text is None else json.loads(text)  # each reader's own copy
 
     def _meta_text(self, key: str) -> str | None:
@@ -260,7 +276,7 @@ class SqliteStore:
 
     def set_meta(self, key: str, value: Any) -> None:
         text = encode(value)
-        with self._changing() as conn:
+        with self._write(_meta(key)) as conn:
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -268,7 +284,7 @@ class SqliteStore:
             )
 
     def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
-        with self._write() as conn:
+        with self._write(_meta(key)) as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
             encoded = encode(change(None if row is None else json.loads(row[0])))
             conn.execute(
@@ -306,7 +322,7 @@ class SqliteStore:
 
     def reset(self) -> None:
         self._journal.drop_pending()
-        with self._write() as conn:
+        with self._write(None) as conn:
             conn.execute("DELETE FROM records")
             conn.execute("DELETE FROM meta")
             conn.execute("DELETE FROM journal")
@@ -322,3 +338,7 @@ class SqliteStore:
             conn.close()
         self._journal.close()
         self._cache.close()
+        with self._lock:
+            last = self._in_use == 0
+        if last:  # else the last connection in use releases it when its call returns
+            self._cache.release()

@@ -5,6 +5,11 @@ and another worker process may have changed any of them at any moment, so none c
 for a while. Whether the file changed is cheap to ask (store.sqlite_changes: ~0.2 µs in WAL
 mode), far cheaper than the read it replaces (4-7 µs), and a request reads unchanged rows
 far more often than changed ones (issue 13).
+
+Values are kept by region (what one write can change: the records of a kind, one meta
+key). A write of this process's own moves the file's mark too; when it can tell that no
+other connection committed meanwhile (`after_write`), only the written region is dropped:
+a submit no longer makes the next request read the clock, fault rules and credits again.
 """
 
 from __future__ import annotations
@@ -12,25 +17,35 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Hashable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from mock_server.store.sqlite_changes import Changes
 
 T = TypeVar("T")
 
 
+class WriteStart(NamedTuple):
+    """What `before_write` saw, inside the write transaction (the file's write lock held)."""
+
+    cached: Hashable  # the mark the cache's values were read under
+    mark: Hashable  # the file's mark then
+    version: int  # the writing connection's data_version then
+
+
 class ReadCache:
-    """Values by key, valid while the file's change mark stays what it was when they were
-    read."""
+    """Values by region and key, valid while the file's change mark stays what it was when
+    they were read."""
 
     def __init__(self, connect: Callable[[], sqlite3.Connection], size: int = 4096) -> None:
         self._changes = Changes(connect)
         self._size = size
         self._lock = threading.Lock()
         self._mark: Hashable = None  # None: unknown (never asked, or this process wrote)
-        self._values: dict[Hashable, object] = {}
+        self._values: dict[Hashable, dict[Hashable, object]] = {}  # by region, then key
+        self._count = 0
+        self._closed = False
 
-    def read(self, key: Hashable, load: Callable[[], T]) -> T:
+    def read(self, region: Hashable, key: Hashable, load: Callable[[], T]) -> T:
         """The value `load()` gave for `key` while the file has not changed, else load it
         again. Every read asks whether the file changed, so it sees every commit that
         returned before it, in any process. A value loaded after a commit that the mark
@@ -39,27 +54,79 @@ class ReadCache:
         with self._lock:
             mark = self._changes.mark()
             if mark != self._mark:
-                self._values.clear()
+                self._clear()
                 self._mark = mark
-            elif key in self._values:
-                return self._values[key]  # type: ignore[return-value]  # load() gave it
+            else:
+                kept = self._values.get(region)
+                if kept is not None and key in kept:
+                    return kept[key]  # type: ignore[return-value]  # load() gave it
         value = load()
         with self._lock:
             if self._mark == mark:  # the cache did not move on meanwhile
-                if len(self._values) >= self._size:
-                    self._values.clear()
-                self._values[key] = value
+                if self._count >= self._size:
+                    self._clear()
+                kept = self._values.setdefault(region, {})
+                self._count += key not in kept
+                kept[key] = value
         return value
 
+    def before_write(self, conn: sqlite3.Connection) -> WriteStart:
+        """Called on the writing connection inside its write transaction: no other
+        connection can commit until it commits."""
+        with self._lock:
+            cached, mark = self._mark, self._changes.mark()
+        return WriteStart(cached, mark, _data_version(conn))
+
+    def after_write(self, conn: sqlite3.Connection, start: WriteStart, region: Hashable) -> None:
+        """The write that `start` began committed and changed only `region` (None: maybe
+        anything). If no other connection committed from `before_write` until now, the
+        values of other regions stay valid under the file's new mark.
+
+        data_version on the writing connection moves with every commit by another
+        connection and never with its own (SQLite documents both), and it is asked after
+        the new mark is read: unmoved, the new mark is this write's alone."""
+        with self._lock:
+            if self._closed:  # the write committed as the store closed: nothing to keep
+                return
+            mark = self._changes.mark()
+        alone = (
+            region is not None
+            and isinstance(start.mark, bytes)  # the WAL-index header (data_version marks move
+            # with this process's own commits: nothing to keep)
+            and start.mark == start.cached  # the cache had seen every commit before this one
+            and _data_version(conn) == start.version
+        )
+        with self._lock:
+            if alone and self._mark == start.cached:  # and no read moved the cache on since
+                self._mark = mark
+                self._count -= len(self._values.pop(region, {}))
+            else:
+                self._mark = None
+                self._clear()
+
     def forget(self) -> None:
-        """This process wrote to the file: forget what it read before (the mark moves with
-        the write too; this also covers a write still in the making)."""
+        """This process wrote to the file, or may have: forget everything read before."""
         with self._lock:
             self._mark = None
-            self._values.clear()
+            self._clear()
+
+    def _clear(self) -> None:
+        self._values.clear()
+        self._count = 0
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._mark = None  # a later read asks again, and finds the store closed
-            self._values.clear()
+            self._clear()
             self._changes.close()
+
+    def release(self) -> None:
+        """After close, once no connection of the store is in use (store.sqlite_changes)."""
+        with self._lock:
+            self._changes.release()
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    (version,) = conn.execute("PRAGMA data_version").fetchone()
+    return int(version)

@@ -10,13 +10,22 @@ data_version`, SQLite's own answer, costs 2-4 µs, and the store asks before eve
 
 Without a `-shm` file (the file not in WAL mode: a file system without shared memory)
 the mark is `PRAGMA data_version`, asked on a connection that never writes.
+
+Closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+WAL locks included (found the hard way: another process's commit went through while this
+one held the write lock). So the `-shm` file is opened once per process and file
+(`_Mapped`), shared by every store on it, and closed only when the last of them closes,
+after its own connection: then SQLite in this process holds no lock on it any more.
 """
 
 from __future__ import annotations
 
 import mmap
+import os
 import sqlite3
+import threading
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from pathlib import Path
 
 #: the two copies of the 48-byte header (a writer updates one, then the other)
@@ -33,6 +42,7 @@ class Changes:
         self._connect = connect
         self._probe: sqlite3.Connection | None = None
         self._header: mmap.mmap | None = None
+        self._mapped: _Mapped | None = None
         self._closed = False
 
     def mark(self) -> Hashable:
@@ -58,26 +68,72 @@ class Changes:
             (main,) = probe.execute(
                 "SELECT file FROM pragma_database_list WHERE name = 'main'"
             ).fetchone()
-            self._header = _map_header(Path(f"{main}-shm"))
+            self._mapped = _Mapped.take(Path(f"{main}-shm"))
+            self._header = None if self._mapped is None else self._mapped.header
         return probe
 
     def close(self) -> None:
+        """Close the connection; the mapping stays until `release` (other connections of
+        the store may still be in use, holding locks on the file)."""
         self._closed = True
-        if self._header is not None:
-            self._header.close()
-            self._header = None
+        self._header = None
         if self._probe is not None:
             self._probe.close()
             self._probe = None
 
+    def release(self) -> None:
+        """Give up the mapping (after close, once no connection of the store is in use)."""
+        self.close()
+        if self._mapped is not None:
+            self._mapped.release()
+            self._mapped = None
 
-def _map_header(shm: Path) -> mmap.mmap | None:
-    """The header, mapped read-only; None if the file is not there or too short for one
-    (then data_version serves)."""
-    try:
-        with shm.open("rb") as file:
-            if shm.stat().st_size < _HEADER_BYTES:
+
+@dataclass
+class _Mapped:
+    """A `-shm` file's header, mapped read-only, once per process and file."""
+
+    key: tuple[int, int]  # the file's (device, inode)
+    fd: int
+    header: mmap.mmap | None  # holds a descriptor of its own; None: mmap refused
+    users: int = 1
+
+    @classmethod
+    def take(cls, shm: Path) -> _Mapped | None:
+        """The file's mapping, shared; None if it is not there or too short for a header
+        (then data_version serves)."""
+        with _MAPPED_LOCK:
+            try:
+                found = os.stat(shm)
+            except OSError:
                 return None
-            return mmap.mmap(file.fileno(), _HEADER_BYTES, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
-        return None
+            key = (found.st_dev, found.st_ino)
+            mapped = _MAPPED.get(key)
+            if mapped is not None:
+                mapped.users += 1
+                return mapped
+            if found.st_size < _HEADER_BYTES:
+                return None
+            # opened while a connection of this process holds it open: the same file
+            fd = os.open(shm, os.O_RDONLY)
+            header: mmap.mmap | None
+            try:
+                header = mmap.mmap(fd, _HEADER_BYTES, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):
+                header = None  # the descriptor stays until the last user: closing it now
+                # would drop SQLite's locks
+            mapped = _MAPPED[key] = cls(key, fd, header)
+            return mapped
+
+    def release(self) -> None:
+        with _MAPPED_LOCK:
+            self.users -= 1
+            if self.users == 0:
+                del _MAPPED[self.key]
+                if self.header is not None:
+                    self.header.close()
+                os.close(self.fd)
+
+
+_MAPPED: dict[tuple[int, int], _Mapped] = {}
+_MAPPED_LOCK = threading.Lock()

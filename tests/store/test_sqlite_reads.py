@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextvars
 import sqlite3
-from collections.abc import Callable, Iterator
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -123,15 +126,15 @@ def test_an_unchanged_file_is_not_read_again(tmp_path: Path) -> None:
         loads.append("x")
         return "value"
 
-    assert [new_request(lambda: cache.read("k", load)) for _ in range(5)] == ["value"] * 5
+    assert [new_request(lambda: cache.read("r", "k", load)) for _ in range(5)] == ["value"] * 5
     assert loads == ["x"]
     writer.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")
-    assert new_request(lambda: cache.read("k", load)) == "value"
+    assert new_request(lambda: cache.read("r", "k", load)) == "value"
     assert loads == ["x", "x"]  # the commit emptied the cache
     cache.close()
     writer.close()
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
-        cache.read("k", load)
+        cache.read("r", "k", load)
 
 
 def test_a_commit_during_a_read_is_noticed_by_the_next_read(tmp_path: Path) -> None:
@@ -143,8 +146,10 @@ def test_a_commit_during_a_read_is_noticed_by_the_next_read(tmp_path: Path) -> N
         writer.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")  # ... then a commit
         return value
 
-    assert new_request(lambda: cache.read("k", load_while_another_commits)) == "before the commit"
-    assert new_request(lambda: cache.read("k", lambda: "after it")) == "after it"
+    assert (
+        new_request(lambda: cache.read("r", "k", load_while_another_commits)) == "before the commit"
+    )
+    assert new_request(lambda: cache.read("r", "k", lambda: "after it")) == "after it"
     cache.close()
     writer.close()
 
@@ -153,8 +158,8 @@ def test_the_cache_stays_within_its_size(tmp_path: Path) -> None:
     SqliteStore(tmp_path / "s.db").close()
     cache = ReadCache(lambda: sqlite3.connect(tmp_path / "s.db", check_same_thread=False), size=3)
     for n in range(10):
-        cache.read(n, lambda n=n: n)  # type: ignore[misc]
-    assert len(cache._values) <= 3
+        cache.read("r", n, lambda n=n: n)  # type: ignore[misc]
+    assert sum(len(kept) for kept in cache._values.values()) <= 3
     cache.close()
 
 
@@ -164,12 +169,14 @@ def test_a_read_that_started_before_a_commit_never_overwrites_a_newer_one(tmp_pa
 
     def slow_load() -> str:
         writer.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")
-        quick = new_request(lambda: cache.read("k", lambda: "after the commit"))
+        quick = new_request(lambda: cache.read("r", "k", lambda: "after the commit"))
         assert quick == "after the commit"
         return "before the commit"
 
-    assert new_request(lambda: cache.read("k", slow_load)) == "before the commit"
-    assert new_request(lambda: cache.read("k", lambda: "not read: cached")) == "after the commit"
+    assert new_request(lambda: cache.read("r", "k", slow_load)) == "before the commit"
+    assert (
+        new_request(lambda: cache.read("r", "k", lambda: "not read: cached")) == "after the commit"
+    )
     cache.close()
     writer.close()
 
@@ -188,13 +195,13 @@ def test_in_wal_mode_a_cached_read_runs_no_sql(tmp_path: Path) -> None:
     statements: list[str] = []
     cache = ReadCache(_traced(tmp_path / "s.db", statements))
     writer = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
-    assert cache.read("a", lambda: "a") == "a"
+    assert cache.read("r", "a", lambda: "a") == "a"
     opened = len(statements)
-    assert [cache.read("a", lambda: "not read: cached") for _ in range(5)] == ["a"] * 5
+    assert [cache.read("r", "a", lambda: "not read: cached") for _ in range(5)] == ["a"] * 5
     assert len(statements) == opened  # the WAL-index header said: unchanged
 
     writer.execute("INSERT INTO meta (key, value) VALUES ('x', '1')")
-    assert cache.read("a", lambda: "a again") == "a again"  # the next read, not a moment later
+    assert cache.read("r", "a", lambda: "a again") == "a again"  # the next read, not a moment later
     assert len(statements) == opened
     cache.close()
     writer.close()
@@ -204,9 +211,9 @@ def test_a_commit_within_one_request_is_read_by_its_next_read(tmp_path: Path) ->
     cache, writer = _cache_on(tmp_path / "s.db")
 
     def request() -> list[str]:
-        first = cache.read("a", lambda: "a")
+        first = cache.read("r", "a", lambda: "a")
         writer.execute("INSERT INTO meta (key, value) VALUES ('x', '1')")  # another process
-        return [first, cache.read("a", lambda: "a again")]
+        return [first, cache.read("r", "a", lambda: "a again")]
 
     assert new_request(request) == ["a", "a again"]
     cache.close()
@@ -220,11 +227,11 @@ def test_without_wal_every_read_asks_sqlite(tmp_path: Path) -> None:
     writer.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
     statements: list[str] = []
     cache = ReadCache(_traced(path, statements))
-    assert cache.read("a", lambda: "a") == "a"
-    assert cache.read("a", lambda: "not read: cached") == "a"
+    assert cache.read("r", "a", lambda: "a") == "a"
+    assert cache.read("r", "a", lambda: "not read: cached") == "a"
     assert statements.count("PRAGMA data_version") == 2
     writer.execute("INSERT INTO meta (key, value) VALUES ('x', '1')")
-    assert cache.read("a", lambda: "a again") == "a again"
+    assert cache.read("r", "a", lambda: "a again") == "a again"
     assert not (path.parent / "rollback.db-shm").exists()
     cache.close()
     writer.close()
@@ -256,3 +263,146 @@ def test_a_read_right_after_close_finds_the_store_closed(tmp_path: Path) -> None
 
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         new_request(request)
+
+
+def _traced_store(path: Path) -> tuple[SqliteStore, list[str]]:
+    statements: list[str] = []
+    store = SqliteStore(path)
+    connect = store._connect
+
+    def traced() -> sqlite3.Connection:
+        conn = connect()
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    store._connect = traced  # type: ignore[method-assign]
+    store._idle.clear()  # the pool's connections are opened again, traced
+    return store, statements
+
+
+def _selects(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.startswith("SELECT")]
+
+
+def test_an_own_write_drops_only_what_it_changed(tmp_path: Path) -> None:
+    store, statements = _traced_store(tmp_path / "s.db")
+    try:
+        store.set_meta("clock", {"offset": 1})
+        store.insert("fault", "alice", "f", {})
+        reads = lambda: (store.get_meta("clock"), store.count("fault", None))  # noqa: E731
+        assert reads() == ({"offset": 1}, 1)
+        statements.clear()
+
+        store.insert("finetune", "alice", "a", {"n": 1})  # a submit
+        assert reads() == ({"offset": 1}, 1)
+        assert _selects(statements) == []  # neither read again
+        assert store.count("finetune", None) == 1  # the written kind is
+        assert store.get("finetune", "a", None) is not None
+
+        store.set_meta("clock", {"offset": 2})
+        statements.clear()
+        assert reads() == ({"offset": 2}, 1)
+        assert len(_selects(statements)) == 1  # only the written key
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_commit_by_another_store_while_one_writes_is_read(
+    pair: tuple[SqliteStore, SqliteStore], change: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the other store commits between this store's COMMIT and its cache's after_write
+    first, second = pair
+    first.insert("finetune", "alice", "a", {"n": 1})
+    first.set_meta("clock", {"offset": 1})
+    assert _reads(first) == _reads(first)  # cached
+    cache = first._cache
+    after_write = cache.after_write
+
+    def meanwhile(*args: Any) -> None:
+        CHANGES[change](second)
+        after_write(*args)
+
+    monkeypatch.setattr(cache, "after_write", meanwhile)
+    first.insert("lora-trainer", "alice", "t", {})
+    monkeypatch.undo()
+    fresh = SqliteStore(second.path)
+    assert _reads(first) == _reads(fresh)
+    fresh.close()
+
+
+def test_an_own_write_after_an_unseen_commit_drops_everything(
+    pair: tuple[SqliteStore, SqliteStore],
+) -> None:
+    first, second = pair
+    first.set_meta("clock", {"offset": 1})
+    assert first.get_meta("clock") == {"offset": 1}
+    second.set_meta("clock", {"offset": 5})  # not read by `first` yet
+    first.insert("finetune", "alice", "a", {})
+    assert first.get_meta("clock") == {"offset": 5}
+
+
+# --- the -shm file's descriptor never drops SQLite's locks ---------------------------------
+# Closing any descriptor of a file drops every POSIX lock the process holds on it; SQLite's
+# WAL locks are POSIX locks on the -shm file, which the read cache maps.
+
+_TRY_WRITE = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)
+try:
+    conn.execute("BEGIN IMMEDIATE")
+    print("got the write lock")
+except sqlite3.OperationalError as exc:
+    print(exc)
+"""
+
+
+def _another_process_tries_to_write(path: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", _TRY_WRITE, str(path)], capture_output=True, text=True, timeout=60
+    )
+    return done.stdout.strip()
+
+
+def test_mapping_the_header_keeps_the_processs_write_lock(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SqliteStore(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # this process holds the write lock ...
+        assert store.get_meta("k") is None  # ... when the cache first maps the header
+        assert store.get_meta("k") is None
+        assert _another_process_tries_to_write(path) == "database is locked"
+        holder.execute("COMMIT")
+        assert _another_process_tries_to_write(path) == "got the write lock"
+    finally:
+        holder.close()
+        store.close()
+
+
+def test_closing_a_store_keeps_the_lock_of_a_write_still_running(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SqliteStore(path)
+    store.insert("counter", "alice", "c", {"n": 0})
+    assert store.get("counter", "c", None) is not None  # the header is mapped
+    inside, finish = threading.Event(), threading.Event()
+
+    def slow_bump(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+        inside.set()
+        assert finish.wait(30)
+        return {"n": doc["n"] + 1}
+
+    writer = threading.Thread(target=store.update, args=("counter", "c", None, slow_bump))
+    writer.start()
+    try:
+        assert inside.wait(30)  # the write holds the lock ...
+        store.close()  # ... while the store closes
+        assert _another_process_tries_to_write(path) == "database is locked"
+    finally:
+        finish.set()
+        writer.join(30)
+    assert _another_process_tries_to_write(path) == "got the write lock"
+    reopened = SqliteStore(path)
+    record = reopened.get("counter", "c", None)
+    reopened.close()
+    assert record is not None and record.doc == {"n": 1}
