@@ -89,13 +89,16 @@ class ReadCache:
             if self._closed:  # the write committed as the store closed: nothing to keep
                 return
             mark = self._changes.mark()
-        alone = (
-            region is not None
-            and isinstance(start.mark, bytes)  # the WAL-index header (data_version marks move
-            # with this process's own commits: nothing to keep)
-            and start.mark == start.cached  # the cache had seen every commit before this one
-            and _data_version(conn) == start.version
-        )
+        try:
+            alone = (
+                region is not None
+                and isinstance(start.mark, bytes)  # the WAL-index header (data_version marks
+                # move with this process's own commits: nothing to keep)
+                and start.mark == start.cached  # the cache had seen every commit before
+                and _data_version(conn) == start.version
+            )
+        except sqlite3.Error:  # the write is committed: never fail it over the cache
+            alone = False
         with self._lock:
             if alone and self._mark == start.cached:  # and no read moved the cache on since
                 self._mark = mark

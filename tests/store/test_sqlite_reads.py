@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from mock_server.store import sqlite_cache
 from mock_server.store.sqlite import SqliteStore
 from mock_server.store.sqlite_cache import ReadCache
 
@@ -406,3 +407,28 @@ def test_closing_a_store_keeps_the_lock_of_a_write_still_running(tmp_path: Path)
     record = reopened.get("counter", "c", None)
     reopened.close()
     assert record is not None and record.doc == {"n": 1}
+
+
+def test_a_committed_write_never_fails_over_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, statements = _traced_store(tmp_path / "s.db")
+    version = sqlite_cache._data_version
+
+    def failing_after_commit(conn: sqlite3.Connection) -> int:
+        if not conn.in_transaction:  # after_write's question, after the COMMIT
+            raise sqlite3.OperationalError("database is locked")
+        return version(conn)
+
+    try:
+        store.set_meta("clock", {"offset": 1})
+        assert store.get_meta("clock") == {"offset": 1}
+        monkeypatch.setattr(sqlite_cache, "_data_version", failing_after_commit)
+        store.insert("finetune", "alice", "a", {})  # committed: no error
+        monkeypatch.undo()
+        statements.clear()
+        assert store.get_meta("clock") == {"offset": 1}
+        assert len(_selects(statements)) == 1  # not knowing, the cache dropped everything
+        assert store.count("finetune", None) == 1
+    finally:
+        store.close()
