@@ -67,6 +67,7 @@ class Run:
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
         self.failures = 0
+        self.answered = 0  # warm-up included: what the server did while it was watched
 
 
 async def connection(host: str, port: int, run: Run) -> None:
@@ -85,6 +86,7 @@ async def connection(host: str, port: int, run: Run) -> None:
                 reader, writer = await asyncio.open_connection(host, port)
                 continue
             done = time.perf_counter()
+            run.answered += 1
             if started >= run.measure_from:  # answers to warm-up requests are not counted
                 run.latencies.append(done - started)
                 run.statuses[status] = run.statuses.get(status, 0) + 1
@@ -114,6 +116,7 @@ async def drive(spec: dict[str, Any]) -> dict[str, Any]:
         "max_ms": (latencies[-1] if latencies else float("nan")) * 1000,
         "statuses": {str(k): v for k, v in sorted(run.statuses.items())},
         "failures": run.failures,
+        "answered": run.answered,
     }
 
 

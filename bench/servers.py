@@ -43,6 +43,10 @@ class Server:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the process and its children have used so far."""
+        return sum(_cpu_s(pid) for pid in _tree(self.process.pid))
+
     def rss_mb(self) -> float:
         """Resident memory of the process and its children (npx/uvicorn may fork)."""
         return sum(_rss_kb(pid) for pid in _tree(self.process.pid)) / 1024
@@ -61,6 +65,13 @@ def _tree(root: int) -> list[int]:
         out.append(pid)
         todo += children.get(pid, [])
     return out
+
+
+def _cpu_s(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
 
 
 def _rss_kb(pid: int) -> int:

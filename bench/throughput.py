@@ -65,7 +65,11 @@ class Contender:
         try:
             self.row.setdefault("startups", []).append(server.startup_s)
             request = self.prepare(server)[route]
+            cpu = server.cpu_s()
             result = load(server, [request], ARGS.connections, ARGS.seconds, ARGS.warmup)
+            # the server's CPU per answer (warm-up included): steadier than req/s on a shared
+            # machine, where the load generator takes CPU from the server it measures
+            result["cpu_us"] = (server.cpu_s() - cpu) / max(result["answered"], 1) * 1e6
             self.row.setdefault("rounds", {}).setdefault(route, []).append(result)
             self.row.setdefault("rss_mb", {})[route] = server.rss_mb()
         finally:
@@ -73,7 +77,8 @@ class Contender:
         self.row["startup_s"] = statistics.median(self.row["startups"])
         runs = self.row["rounds"][route]
         self.row.setdefault("routes", {})[route] = {
-            key: statistics.median(r[key] for r in runs) for key in ("rps", "p50_ms", "p99_ms")
+            key: statistics.median(r[key] for r in runs)
+            for key in ("rps", "p50_ms", "p99_ms", "cpu_us")
         } | {"statuses": _summed(r["statuses"] for r in runs)}
 
 
@@ -121,12 +126,12 @@ def fmt_statuses(result: dict[str, Any]) -> str:
 
 def table(rows: list[Row]) -> str:
     head = f"{'server':<22} {'route':<10} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8}"
-    lines = [head + f" {'RSS MB':>7} {'start s':>7}", "-" * (len(head) + 16)]
+    lines = [head + f" {'CPU µs':>7} {'RSS MB':>7} {'start s':>7}", "-" * (len(head) + 24)]
     for row in rows:
         for i, route in enumerate(ROUTES):
             r = row["routes"][route]
             start = f"{row['startup_s']:>7.2f}" if i == 0 else ""
-            tail = f" {row['rss_mb'][route]:>7.1f} {start:>7}"
+            tail = f" {r['cpu_us']:>7.1f} {row['rss_mb'][route]:>7.1f} {start:>7}"
             lines.append(
                 f"{row['server'] if i == 0 else '':<22} {route:<10} {r['rps']:>8.0f} "
                 f"{r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {fmt_statuses(r):>8}{tail}"
@@ -140,7 +145,7 @@ def ratios(rows: list[Row]) -> tuple[str, list[tuple[str, bool]]]:
     bare, prism = by_name.get("bare uvicorn"), by_name.get("Prism 5 (static)")
     lines = [
         f"{'tunemock':<22} {'route':<10} {'÷ bare':>7} {'÷ Prism':>8}"
-        f"   {'÷ bare, each round':<22} {'÷ Prism, each round'}"
+        f"   {'÷ bare, each round':<22} {'÷ Prism, each round':<22} {'bare CPU ÷ own'}"
     ]
     verdicts: list[tuple[str, bool]] = []
     for row in rows:
@@ -150,9 +155,12 @@ def ratios(rows: list[Row]) -> tuple[str, list[tuple[str, bool]]]:
             rps = row["routes"][route]["rps"]
             vs_bare = rps / bare["routes"][route]["rps"] if bare else float("nan")
             vs_prism = rps / prism["routes"][route]["rps"] if prism else float("nan")
+            # the same comparison by the server's CPU per answer (bare's ÷ tunemock's)
+            cpu = bare["routes"][route]["cpu_us"] / row["routes"][route]["cpu_us"] if bare else None
             lines.append(
                 f"{row['server']:<22} {route:<10} {vs_bare:>7.2f} {vs_prism:>8.2f}"
-                f"   {_per_round(row, bare, route):<22} {_per_round(row, prism, route)}"
+                f"   {_per_round(row, bare, route):<22} {_per_round(row, prism, route):<22}"
+                f" {'-' if cpu is None else f'{cpu:.2f}'}"
             )
             if route != "submit":
                 name = f"{row['server']} {route}"
