@@ -14,8 +14,10 @@ the mark is `PRAGMA data_version`, asked on a connection that never writes.
 Closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's
 WAL locks included (found the hard way: another process's commit went through while this
 one held the write lock). So the `-shm` file is opened once per process and file
-(`_Mapped`), shared by every store on it, and closed only when the last of them closes,
-after its own connection: then SQLite in this process holds no lock on it any more.
+(`_Mapped`), shared by every store on it, and closed only when the last of them has
+closed and none of its connections is in use any more (`release`): then SQLite in this
+process holds no lock on it. Code that opens the file with sqlite3 itself, in a process
+with a store on it, must not keep it open past that store (tests do not).
 """
 
 from __future__ import annotations
