@@ -8,7 +8,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -59,15 +59,6 @@ def _add_batch_sizes(conn: sqlite3.Connection) -> None:
 def _made_at(entry: Mapping[str, Any]) -> str:
     at = entry.get("at")
     return at if isinstance(at, str) else ""  # ISO 8601 in UTC, as every entry has it
-
-
-def _records(kind: str) -> tuple[str, str]:
-    """The read cache's region of a kind's records (what a write of one of them changes)."""
-    return ("records", kind)
-
-
-def _meta(key: str) -> tuple[str, str]:
-    return ("meta", key)
 
 
 def _tenant_clause(tenant: str | None) -> tuple[str, tuple[str, ...]]:
@@ -164,10 +155,11 @@ class SqliteStore:
                 self._cache.release()
 
     @contextmanager
-    def _write(self, region: Hashable | None) -> Iterator[sqlite3.Connection]:
+    def _write(self, region: str | None) -> Iterator[sqlite3.Connection]:
         """A transaction holding the file's write lock from its first statement. `region`:
-        what it may change (a kind's records, one meta key; None: anything), which the read
-        cache forgets (store.sqlite_cache)."""
+        what it may change, which the read cache forgets (store.sqlite_cache): a kind's
+        records, or one meta key (their regions are their names; a meta key named like a
+        kind would only make both forgotten together); None: anything."""
         with self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -183,7 +175,7 @@ class SqliteStore:
 
     def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
         text = encode(doc)
-        with self._write(_records(kind)) as conn:
+        with self._write(kind) as conn:
             try:
                 cursor = conn.execute(
                     "INSERT INTO records (kind, id, tenant, doc, version) VALUES (?, ?, ?, ?, 1)",
@@ -196,9 +188,7 @@ class SqliteStore:
         return Record(kind, id, tenant, text, 1, seq)
 
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
-        row = self._cache.read(
-            _records(kind), ("get", kind, id, tenant), lambda: self._get(kind, id, tenant)
-        )
+        row = self._cache.read(kind, ("get", kind, id, tenant), self._get, kind, id, tenant)
         return None if row is None else _record(row)  # each reader's own Record (its doc)
 
     def _get(self, kind: str, id: str, tenant: str | None) -> tuple[Any, ...] | None:
@@ -229,7 +219,7 @@ class SqliteStore:
         change: Callable[[Mapping[str, Any]], Mapping[str, Any]],
     ) -> Record | None:
         clause, args = _tenant_clause(tenant)
-        with self._write(_records(kind)) as conn:
+        with self._write(kind) as conn:
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND id = ?{clause}",
                 (kind, id, *args),
@@ -246,16 +236,14 @@ class SqliteStore:
 
     def delete(self, kind: str, id: str, tenant: str | None) -> bool:
         clause, args = _tenant_clause(tenant)
-        with self._write(_records(kind)) as conn:
+        with self._write(kind) as conn:
             cursor = conn.execute(
                 f"DELETE FROM records WHERE kind = ? AND id = ?{clause}", (kind, id, *args)
             )
         return cursor.rowcount > 0
 
     def count(self, kind: str, tenant: str | None) -> int:
-        return self._cache.read(
-            _records(kind), ("count", kind, tenant), lambda: self._count(kind, tenant)
-        )
+        return self._cache.read(kind, ("count", kind, tenant), self._count, kind, tenant)
 
     def _count(self, kind: str, tenant: str | None) -> int:
         clause, args = _tenant_clause(tenant)
@@ -266,7 +254,7 @@ class SqliteStore:
         return int(n)
 
     def get_meta(self, key: str) -> Any | None:
-        text = self._cache.read(_meta(key), key, lambda: self._meta_text(key))
+        text = self._cache.read(key, key, self._meta_text, key)
         return None if text is None else json.loads(text)  # each reader's own copy
 
     def _meta_text(self, key: str) -> str | None:
@@ -276,7 +264,7 @@ class SqliteStore:
 
     def set_meta(self, key: str, value: Any) -> None:
         text = encode(value)
-        with self._write(_meta(key)) as conn:
+        with self._write(key) as conn:
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -284,7 +272,7 @@ class SqliteStore:
             )
 
     def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
-        with self._write(_meta(key)) as conn:
+        with self._write(key) as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
             encoded = encode(change(None if row is None else json.loads(row[0])))
             conn.execute(

@@ -19,9 +19,10 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import NamedTuple, TypeVar
 
-from mock_server.store.sqlite_changes import Changes
+from mock_server.store.sqlite_changes import HEADER_BYTES, Changes
 
 T = TypeVar("T")
+_MISSING = object()
 
 
 class WriteStart(NamedTuple):
@@ -41,33 +42,34 @@ class ReadCache:
         self._size = size
         self._lock = threading.Lock()
         self._mark: Hashable = None  # None: unknown (never asked, or this process wrote)
-        self._values: dict[Hashable, dict[Hashable, object]] = {}  # by region, then key
-        self._count = 0
+        self._values: dict[Hashable, object] = {}  # by key (keys are unique across regions)
+        self._regions: dict[Hashable, set[Hashable]] = {}  # the keys read in each region
         self._closed = False
 
-    def read(self, region: Hashable, key: Hashable, load: Callable[[], T]) -> T:
-        """The value `load()` gave for `key` while the file has not changed, else load it
-        again. Every read asks whether the file changed, so it sees every commit that
+    def read(self, region: Hashable, key: Hashable, load: Callable[..., T], *args: object) -> T:
+        """The value `load(*args)` gave for `key` while the file has not changed, else load
+        it again. Every read asks whether the file changed, so it sees every commit that
         returned before it, in any process. A value loaded after a commit that the mark
         did not show yet is kept under the older mark; the next read empties the cache,
-        which costs a read, not a stale answer."""
+        which costs a read, not a stale answer. (Every request reads three times: the hit
+        path is kept short.)"""
         with self._lock:
-            mark = self._changes.mark()
-            if mark != self._mark:
+            header = self._changes.header
+            mark = header[:HEADER_BYTES] if header is not None else self._changes.mark()
+            if mark == self._mark:
+                value = self._values.get(key, _MISSING)
+                if value is not _MISSING:
+                    return value  # type: ignore[return-value]  # load() gave it
+            else:
                 self._clear()
                 self._mark = mark
-            else:
-                kept = self._values.get(region)
-                if kept is not None and key in kept:
-                    return kept[key]  # type: ignore[return-value]  # load() gave it
-        value = load()
+        value = load(*args)
         with self._lock:
             if self._mark == mark:  # the cache did not move on meanwhile
-                if self._count >= self._size:
+                if len(self._values) >= self._size:
                     self._clear()
-                kept = self._values.setdefault(region, {})
-                self._count += key not in kept
-                kept[key] = value
+                self._values[key] = value
+                self._regions.setdefault(region, set()).add(key)
         return value
 
     def before_write(self, conn: sqlite3.Connection) -> WriteStart:
@@ -102,7 +104,8 @@ class ReadCache:
         with self._lock:
             if alone and self._mark == start.cached:  # and no read moved the cache on since
                 self._mark = mark
-                self._count -= len(self._values.pop(region, {}))
+                for key in self._regions.pop(region, ()):
+                    del self._values[key]
             else:
                 self._mark = None
                 self._clear()
@@ -115,7 +118,7 @@ class ReadCache:
 
     def _clear(self) -> None:
         self._values.clear()
-        self._count = 0
+        self._regions.clear()
 
     def close(self) -> None:
         with self._lock:

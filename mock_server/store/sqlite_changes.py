@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: the two copies of the 48-byte header (a writer updates one, then the other)
-_HEADER_BYTES = 96
+HEADER_BYTES = 96
 
 
 class Changes:
@@ -43,19 +43,20 @@ class Changes:
     def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
         self._connect = connect
         self._probe: sqlite3.Connection | None = None
-        self._header: mmap.mmap | None = None
+        self.header: mmap.mmap | None = None  # the mapped header, once known (else marks are
+        # data_version's): a reader may slice it itself, as `mark` does
         self._mapped: _Mapped | None = None
         self._closed = False
 
     def mark(self) -> Hashable:
-        header = self._header
+        header = self.header
         if header is not None:
-            return header[:_HEADER_BYTES]
+            return header[:HEADER_BYTES]
         probe = self._probe
         if probe is None:
             probe = self._open()
-            if self._header is not None:
-                return self._header[:_HEADER_BYTES]
+            if self.header is not None:
+                return self.header[:HEADER_BYTES]
         (version,) = probe.execute("PRAGMA data_version").fetchone()
         return int(version)
 
@@ -71,14 +72,14 @@ class Changes:
                 "SELECT file FROM pragma_database_list WHERE name = 'main'"
             ).fetchone()
             self._mapped = _Mapped.take(Path(f"{main}-shm"))
-            self._header = None if self._mapped is None else self._mapped.header
+            self.header = None if self._mapped is None else self._mapped.header
         return probe
 
     def close(self) -> None:
         """Close the connection; the mapping stays until `release` (other connections of
         the store may still be in use, holding locks on the file)."""
         self._closed = True
-        self._header = None
+        self.header = None
         if self._probe is not None:
             self._probe.close()
             self._probe = None
@@ -114,13 +115,13 @@ class _Mapped:
             if mapped is not None:
                 mapped.users += 1
                 return mapped
-            if found.st_size < _HEADER_BYTES:
+            if found.st_size < HEADER_BYTES:
                 return None
             # opened while a connection of this process holds it open: the same file
             fd = os.open(shm, os.O_RDONLY)
             header: mmap.mmap | None
             try:
-                header = mmap.mmap(fd, _HEADER_BYTES, access=mmap.ACCESS_READ)
+                header = mmap.mmap(fd, HEADER_BYTES, access=mmap.ACCESS_READ)
             except (OSError, ValueError):
                 header = None  # the descriptor stays until the last user: closing it now
                 # would drop SQLite's locks

@@ -159,8 +159,9 @@ def test_the_cache_stays_within_its_size(tmp_path: Path) -> None:
     SqliteStore(tmp_path / "s.db").close()
     cache = ReadCache(lambda: sqlite3.connect(tmp_path / "s.db", check_same_thread=False), size=3)
     for n in range(10):
-        cache.read("r", n, lambda n=n: n)  # type: ignore[misc]
-    assert sum(len(kept) for kept in cache._values.values()) <= 3
+        assert cache.read(f"region {n % 2}", n, lambda n=n: n) == n  # type: ignore[misc]
+    assert len(cache._values) <= 3
+    assert sum(len(keys) for keys in cache._regions.values()) <= 3
     cache.close()
 
 
