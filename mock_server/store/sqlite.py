@@ -145,12 +145,11 @@ class SqliteStore:
             with self._lock:
                 self._in_use -= 1
                 last = self._closed and self._in_use == 0
-                if conn is None:  # connect() failed
-                    pass
-                elif self._closed:
-                    conn.close()
-                else:
-                    self._idle.append(conn)
+                if conn is not None:  # None: connect() failed
+                    if self._closed:
+                        conn.close()
+                    else:
+                        self._idle.append(conn)
             if last:
                 self._cache.release()
 

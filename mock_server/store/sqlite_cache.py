@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import NamedTuple, TypeVar
 
-from mock_server.store.sqlite_changes import HEADER_BYTES, Changes
+from mock_server.store.sqlite_changes import Changes, data_version
 
 T = TypeVar("T")
 _MISSING = object()
@@ -54,8 +54,7 @@ class ReadCache:
         which costs a read, not a stale answer. (Every request reads three times: the hit
         path is kept short.)"""
         with self._lock:
-            header = self._changes.header
-            mark = header[:HEADER_BYTES] if header is not None else self._changes.mark()
+            mark = self._changes.mark()
             if mark == self._mark:
                 value = self._values.get(key, _MISSING)
                 if value is not _MISSING:
@@ -77,7 +76,7 @@ class ReadCache:
         connection can commit until it commits."""
         with self._lock:
             cached, mark = self._mark, self._changes.mark()
-        return WriteStart(cached, mark, _data_version(conn))
+        return WriteStart(cached, mark, data_version(conn))
 
     def after_write(self, conn: sqlite3.Connection, start: WriteStart, region: Hashable) -> None:
         """The write that `start` began committed and changed only `region` (None: maybe
@@ -97,7 +96,7 @@ class ReadCache:
                 and isinstance(start.mark, bytes)  # the WAL-index header (data_version marks
                 # move with this process's own commits: nothing to keep)
                 and start.mark == start.cached  # the cache had seen every commit before
-                and _data_version(conn) == start.version
+                and data_version(conn) == start.version
             )
         except sqlite3.Error:  # the write is committed: never fail it over the cache
             alone = False
@@ -131,8 +130,3 @@ class ReadCache:
         """After close, once no connection of the store is in use (store.sqlite_changes)."""
         with self._lock:
             self._changes.release()
-
-
-def _data_version(conn: sqlite3.Connection) -> int:
-    (version,) = conn.execute("PRAGMA data_version").fetchone()
-    return int(version)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: the two copies of the 48-byte header (a writer updates one, then the other)
-HEADER_BYTES = 96
+_HEADER_BYTES = 96
 
 
 class Changes:
@@ -43,22 +43,16 @@ class Changes:
     def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
         self._connect = connect
         self._probe: sqlite3.Connection | None = None
-        self.header: mmap.mmap | None = None  # the mapped header, once known (else marks are
-        # data_version's): a reader may slice it itself, as `mark` does
+        self._header: mmap.mmap | None = None  # the mapped header (None: data_version's)
         self._mapped: _Mapped | None = None
         self._closed = False
 
     def mark(self) -> Hashable:
-        header = self.header
-        if header is not None:
-            return header[:HEADER_BYTES]
         probe = self._probe
         if probe is None:
             probe = self._open()
-            if self.header is not None:
-                return self.header[:HEADER_BYTES]
-        (version,) = probe.execute("PRAGMA data_version").fetchone()
-        return int(version)
+        header = self._header
+        return header[:_HEADER_BYTES] if header is not None else data_version(probe)
 
     def _open(self) -> sqlite3.Connection:
         if self._closed:
@@ -72,14 +66,14 @@ class Changes:
                 "SELECT file FROM pragma_database_list WHERE name = 'main'"
             ).fetchone()
             self._mapped = _Mapped.take(Path(f"{main}-shm"))
-            self.header = None if self._mapped is None else self._mapped.header
+            self._header = None if self._mapped is None else self._mapped.header
         return probe
 
     def close(self) -> None:
         """Close the connection; the mapping stays until `release` (other connections of
         the store may still be in use, holding locks on the file)."""
         self._closed = True
-        self.header = None
+        self._header = None
         if self._probe is not None:
             self._probe.close()
             self._probe = None
@@ -115,13 +109,13 @@ class _Mapped:
             if mapped is not None:
                 mapped.users += 1
                 return mapped
-            if found.st_size < HEADER_BYTES:
+            if found.st_size < _HEADER_BYTES:
                 return None
             # opened while a connection of this process holds it open: the same file
             fd = os.open(shm, os.O_RDONLY)
             header: mmap.mmap | None
             try:
-                header = mmap.mmap(fd, HEADER_BYTES, access=mmap.ACCESS_READ)
+                header = mmap.mmap(fd, _HEADER_BYTES, access=mmap.ACCESS_READ)
             except (OSError, ValueError):
                 header = None  # the descriptor stays until the last user: closing it now
                 # would drop SQLite's locks
@@ -136,6 +130,13 @@ class _Mapped:
                 if self.header is not None:
                     self.header.close()
                 os.close(self.fd)
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """SQLite's own mark for `conn`: moves with every commit by another connection, never
+    with one of `conn`'s own."""
+    (version,) = conn.execute("PRAGMA data_version").fetchone()
+    return int(version)
 
 
 _MAPPED: dict[tuple[int, int], _Mapped] = {}

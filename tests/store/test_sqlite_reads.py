@@ -414,7 +414,7 @@ def test_a_committed_write_never_fails_over_the_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store, statements = _traced_store(tmp_path / "s.db")
-    version = sqlite_cache._data_version
+    version = sqlite_cache.data_version
 
     def failing_after_commit(conn: sqlite3.Connection) -> int:
         if not conn.in_transaction:  # after_write's question, after the COMMIT
@@ -424,7 +424,7 @@ def test_a_committed_write_never_fails_over_the_cache(
     try:
         store.set_meta("clock", {"offset": 1})
         assert store.get_meta("clock") == {"offset": 1}
-        monkeypatch.setattr(sqlite_cache, "_data_version", failing_after_commit)
+        monkeypatch.setattr(sqlite_cache, "data_version", failing_after_commit)
         store.insert("finetune", "alice", "a", {})  # committed: no error
         monkeypatch.undo()
         statements.clear()
