@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS journal (
 """
 
 _COLUMNS = "kind, id, tenant, doc, version, seq"
+_JOURNAL = "tunemock.request-journal"  # the journal's region in the read cache (not a kind)
 
 
 def _record(row: tuple[Any, ...]) -> Record:
@@ -82,9 +83,10 @@ class SqliteStore:
         self._idle: list[sqlite3.Connection] = []
         self._in_use = 0  # connections out of the pool
         self._closed = False
-        # the request journal, written in batches on a connection of its own
-        self._journal = JournalWriter(self._connect)
         self._cache = ReadCache(self._connect)
+        # the request journal, written in batches; a region of its own, which nothing reads
+        # through the cache: its batches leave the values read before them in place
+        self._journal = JournalWriter(lambda: self._write(_JOURNAL))
         try:
             self._initialise()
         except BaseException:
@@ -317,13 +319,14 @@ class SqliteStore:
             conn.execute("DELETE FROM sqlite_sequence")
 
     def close(self) -> None:
-        """Close every pooled connection; one still in use closes when its call returns."""
+        """Write the journal's last batch, then close every pooled connection; one still in
+        use closes when its call returns."""
+        self._journal.close()
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
-        self._journal.close()
         self._cache.close()
         with self._lock:
             last = self._in_use == 0

@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from mock_server.store.packing import pack_batch
@@ -28,17 +29,16 @@ class JournalWriter:
 
     def __init__(
         self,
-        connect: Callable[[], sqlite3.Connection],
+        write: Callable[[], AbstractContextManager[sqlite3.Connection]],
         interval: float = 0.02,
         batch: int = 256,
     ) -> None:
-        self._connect = connect
+        self._write = write
         self._interval = interval
         self._batch = batch
         self._pending: list[tuple[Mapping[str, Any], int]] = []
         self._pending_lock = threading.Lock()  # held only to swap or append to the list
         self._write_lock = threading.Lock()  # one flush at a time, and close waits for it
-        self._conn: sqlite3.Connection | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -86,11 +86,7 @@ class JournalWriter:
                 return
             keep = max(waiting[-1][1], 0)
             batch = pack_batch([entry for entry, _ in waiting], keep)
-            conn = self._conn
-            if conn is None:
-                conn = self._conn = self._connect()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self._write() as conn:
                 conn.execute("INSERT INTO journal (entry, n) VALUES (?, ?)", (batch, len(waiting)))
                 # the batches older than the newest that hold `keep` entries between them go
                 conn.execute(
@@ -99,11 +95,6 @@ class JournalWriter:
                     " WHERE newer >= ? ORDER BY seq DESC LIMIT 1)",
                     (keep,),
                 )
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
 
     def drop_pending(self) -> None:
         """Forget what waits (a reset deletes the journal)."""
@@ -111,7 +102,7 @@ class JournalWriter:
             self._pending = []
 
     def close(self) -> None:
-        """Write what waits, stop the writer thread, close the connection."""
+        """Write what waits and stop the writer thread."""
         self._stop.set()
         with self._pending_lock:
             self._closed = True
@@ -122,8 +113,3 @@ class JournalWriter:
             self.flush()
         except Exception:  # closing never fails over diagnostics
             log.warning("request journal: the last batch could not be written", exc_info=True)
-        finally:
-            with self._write_lock:
-                if self._conn is not None:
-                    self._conn.close()
-                    self._conn = None

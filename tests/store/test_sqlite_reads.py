@@ -309,6 +309,38 @@ def test_an_own_write_drops_only_what_it_changed(tmp_path: Path) -> None:
         store.close()
 
 
+def test_a_journal_batch_drops_nothing_read(tmp_path: Path) -> None:
+    # every request appends to the journal: its batches must not make the next request
+    # read the clock, fault rules and job again
+    store, statements = _traced_store(tmp_path / "s.db")
+    try:
+        store.set_meta("clock", {"offset": 1})
+        store.insert("finetune", "alice", "a", {"n": 1})
+        assert _reads(store) == _reads(store)  # cached
+        statements.clear()
+
+        store.append_journal({"n": 1}, keep=5)
+        assert store.journal(5) == [{"n": 1}]  # the batch is in the file
+        assert any(s.startswith("INSERT INTO journal") for s in statements)
+        statements.clear()
+        assert _reads(store) == (({"n": 1}, 1), 1, 1, {"offset": 1})
+        assert _selects(statements) == []
+    finally:
+        store.close()
+
+
+def test_a_journal_batch_after_an_unseen_commit_drops_everything(
+    pair: tuple[SqliteStore, SqliteStore],
+) -> None:
+    first, second = pair
+    first.set_meta("clock", {"offset": 1})
+    assert first.get_meta("clock") == {"offset": 1}
+    second.set_meta("clock", {"offset": 5})  # not read by `first` yet
+    first.append_journal({"n": 1}, keep=5)
+    first.journal(5)  # its batch commits
+    assert first.get_meta("clock") == {"offset": 5}
+
+
 @pytest.mark.parametrize("change", sorted(CHANGES))
 def test_a_commit_by_another_store_while_one_writes_is_read(
     pair: tuple[SqliteStore, SqliteStore], change: str, monkeypatch: pytest.MonkeyPatch

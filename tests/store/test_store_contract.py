@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -626,14 +627,29 @@ def test_sqlite_journal_reaches_another_store_on_the_file_without_a_read_or_clos
         second.close()
 
 
+def _transactions(path: Path) -> Callable[[], AbstractContextManager[sqlite3.Connection]]:
+    """What SqliteStore gives its journal writer: a write transaction, committed on leaving."""
+
+    @contextmanager
+    def write() -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    return write
+
+
 def test_sqlite_journal_writes_a_full_batch_at_once(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     SqliteStore(path).close()  # the schema
 
-    def connect() -> sqlite3.Connection:
-        return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-
-    writer = JournalWriter(connect, interval=3600, batch=3)  # the thread never gets a turn
+    writer = JournalWriter(
+        _transactions(path), interval=3600, batch=3
+    )  # the thread never gets a turn
     try:
         for n in range(3):
             writer.append({"n": n}, keep=2)
@@ -654,15 +670,14 @@ def test_sqlite_journal_writes_a_due_batch_in_the_appending_thread(tmp_path: Pat
     path = tmp_path / "s.db"
     SqliteStore(path).close()
 
-    def connect() -> sqlite3.Connection:
-        return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-
     def rows() -> list[int]:
         with sqlite3.connect(path) as reader:
             found = reader.execute("SELECT entry FROM journal ORDER BY seq").fetchall()
         return [entry["n"] for (batch,) in found for entry in reversed([*unpack_batch(batch)[1]])]
 
-    writer = JournalWriter(connect, interval=3600, batch=100)  # the thread never gets a turn
+    writer = JournalWriter(
+        _transactions(path), interval=3600, batch=100
+    )  # the thread never gets a turn
     try:
         writer.append({"n": 0}, keep=10)
         assert rows() == []  # not due: it waits for the interval or a full batch
