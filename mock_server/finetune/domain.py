@@ -142,7 +142,7 @@ class FinetuneService:
             else plan_failure(self.lifecycle, now, durations, problem)
         )
         doc = self._new_doc(request, branch, planned, base_url, None)
-        return self._jobs.job(self._rt.store.insert(KIND, tenant, str(uuid.uuid4()), doc))
+        return self._jobs.insert(tenant, str(uuid.uuid4()), doc)
 
     def preload(
         self,
@@ -160,7 +160,7 @@ class FinetuneService:
         branch = branch_for(self._doc, self._submit_schema, body)
         doc = self._new_doc(request, branch, planned, base_url, public)
         self._rt.store.delete(KIND, job_id, None)
-        return self._jobs.job(self._rt.store.insert(KIND, tenant, job_id, doc))
+        return self._jobs.insert(tenant, job_id, doc)
 
     def check_preload(self, job_id: str, body: Mapping[str, Any]) -> None:
         """InvalidInput unless `body` is a valid submit body."""

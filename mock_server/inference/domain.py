@@ -209,7 +209,7 @@ class InferenceService:
             "created_at": iso(planned[0].at),
             "transitions": serial.dump(planned),
         }
-        return self._jobs.job(self._rt.store.insert(KIND, tenant, job_id, doc))
+        return self._jobs.insert(tenant, job_id, doc)
 
     def expired(self, job: InferenceJob, now: datetime) -> bool:
         state = job.state_at(now)

@@ -92,6 +92,13 @@ class StoredJobs(Generic[J]):
         """The job of a record of this kind (one just stored, or read)."""
         return self._decoded.job(record)
 
+    def insert(self, tenant: str, job_id: str, doc: Mapping[str, Any]) -> J:
+        """Store a new job and give it back. `doc` must be what reading it back gives
+        (dicts, lists, str keys: JSON-shaped, as each service builds it): the job is made
+        from it instead of from the stored text, which saves decoding it again on every
+        submit (~8 µs; issue 13)."""
+        return self.job(self.store.insert(self.kind, tenant, job_id, doc).seeded(doc))
+
     def get(self, tenant: str | None, job_id: str) -> J:
         record = self.store.get(self.kind, job_id, tenant)
         if record is None:

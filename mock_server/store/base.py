@@ -47,6 +47,12 @@ class Record:
         decoded: Mapping[str, Any] = json.loads(self.text)
         return decoded
 
+    def seeded(self, doc: Mapping[str, Any]) -> Record:
+        """This record, `doc` taken as its decoded doc (a writer's own record, whose `doc`
+        it built and which equals the text decoded: it skips decoding it again)."""
+        self.__dict__["doc"] = doc  # where cached_property keeps the decoded doc
+        return self
+
     @classmethod
     def of(
         cls, kind: str, id: str, tenant: str, doc: Mapping[str, Any], version: int = 1, seq: int = 0

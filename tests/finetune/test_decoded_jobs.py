@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from mock_server.app import create_app
+from mock_server.config import Config
 from mock_server.finetune.domain import FinetuneJob
+from mock_server.inference.domain import InferenceJob
 from mock_server.lifecycle.stored import DecodedJobs
 from mock_server.store import Record
+from mock_server.testing.bodies import doc_submit_body, doc_v2_body
 
 DOC: dict[str, Any] = {
     "request": {"name": "faces", "base_model": "FLUX"},
@@ -42,3 +49,24 @@ def test_the_least_recently_read_job_leaves_first() -> None:
     assert jobs.job(Record.of("finetune", "a", "t", dict(DOC), 1, 1)) is a
     b = jobs.job(Record.of("finetune", "b", "t", dict(DOC), 1, 2))
     assert jobs.job(Record.of("finetune", "b", "t", dict(DOC), 1, 2)) is b
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_submitted_job_is_the_job_read_back(tmp_path: Path, store: str) -> None:
+    # a submit's job is made from the doc it stored, not from the stored text: it must be the
+    # very job a later read decodes (types, timestamps to the millisecond, defaults)
+    state = tmp_path / "s.db" if store == "sqlite" else None
+    config = Config(timing="instant", datasets="skip", state=state, storage_dir=tmp_path / "f")
+    app = create_app(config)
+    services, stored = app.state.services, app.state.runtime.store
+    try:
+        for model in ("FLUX", "FLUX_PRO", "QWEN"):
+            job = services["finetune"].submit("t", doc_submit_body(model), "http://mock.test")
+            assert job == FinetuneJob.from_record(stored.get("finetune", job.id, "t"))
+            inference = services["inference"]
+            op = inference.v2_model(inference.first_v2_model())
+            request = inference.submit("t", doc_v2_body(job.id), op)
+            record = stored.get("inference", request.id, "t")
+            assert request == InferenceJob.from_doc(record.id, record.tenant, record.doc)
+    finally:
+        stored.close()
