@@ -286,7 +286,8 @@ class SqliteStore:
     def append_journal(self, entry: Mapping[str, Any], keep: int) -> None:
         """Batched (store.sqlite_journal): every request writes an entry, and a transaction
         each made SQLite the mock's bottleneck. An entry is in the file within ~20 ms of its
-        request (another process sees it then; a kill -9 can take the last ~20 ms), packed
+        request (~40 ms after the last request; another process sees it then, and a kill -9
+        can take that last while), packed
         as it was made and formatted only when read (store.packing)."""
         self._journal.append(entry, keep)
 

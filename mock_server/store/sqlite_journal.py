@@ -2,11 +2,11 @@
 
 Every request appends an entry. Written one transaction each (insert, trim, commit), the
 journal was half of a SQLite-backed request (issue 13). Here an entry waits in the process
-for at most `interval` seconds (or until `batch` of them are waiting, or the journal is
-read, or the store closes) and goes to the file with the others in one transaction. The
-cost: another worker process sees an entry up to `interval` later, and a kill -9 takes the
-entries of the last `interval`. The journal is diagnostics; jobs, meta and deliveries are
-written at once, as before.
+about `interval` seconds (or until `batch` of them are waiting, or the journal is read, or
+the store closes; at most twice `interval` after the last request) and goes to the file
+with the others in one transaction. The cost: another worker process sees an entry up to
+that much later, and a kill -9 takes the entries of that last while. The journal is
+diagnostics; jobs, meta and deliveries are written at once, as before.
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ class JournalWriter:
         write: Callable[[], AbstractContextManager[sqlite3.Connection]],
         interval: float = 0.02,
         batch: int = 256,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._write = write
+        self._clock = clock
         self._interval = interval
         self._batch = batch
         self._pending: list[tuple[Mapping[str, Any], int]] = []
@@ -42,17 +44,16 @@ class JournalWriter:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
-        self._flushed = time.monotonic()  # when the last flush began
+        self._flushed = clock()  # when the last flush began
+        self._appended = self._flushed  # when the last entry came
 
     def append(self, entry: Mapping[str, Any], keep: int) -> None:
         with self._pending_lock:
             if self._closed:
                 raise sqlite3.ProgrammingError("the store is closed")
             self._pending.append((entry, keep))
-            due = (
-                len(self._pending) >= self._batch
-                or time.monotonic() - self._flushed >= self._interval
-            )
+            now = self._appended = self._clock()
+            due = len(self._pending) >= self._batch or now - self._flushed >= self._interval
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="tunemock-journal", daemon=True
@@ -65,9 +66,14 @@ class JournalWriter:
             self._flush_logged()
 
     def _run(self) -> None:
-        """What a quiet server leaves waiting: entries no later `append` came to write."""
+        """What a quiet server leaves waiting: entries no later `append` came to write.
+        While entries keep coming, the appending thread writes them when they are due: this
+        thread waits for a whole interval without one (an entry waits at most two). It used
+        to write whatever was due when it woke, and under a load that fills less than a
+        batch per interval it won that race: 3 % of a v2 status request's samples, at three
+        times the CPU of the same batch in the serving thread."""
         while not self._stop.wait(self._interval):
-            if time.monotonic() - self._flushed >= self._interval:
+            if self._clock() - self._appended >= self._interval:
                 self._flush_logged()
 
     def _flush_logged(self) -> None:
@@ -81,7 +87,7 @@ class JournalWriter:
         with self._write_lock:
             with self._pending_lock:
                 waiting, self._pending = self._pending, []
-                self._flushed = time.monotonic()
+                self._flushed = self._clock()
             if not waiting:
                 return
             keep = max(waiting[-1][1], 0)

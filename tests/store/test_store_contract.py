@@ -665,6 +665,41 @@ def test_sqlite_journal_writes_a_full_batch_at_once(tmp_path: Path) -> None:
         writer.close()
 
 
+def _journal_rows(path: Path) -> list[int]:
+    with sqlite3.connect(path) as reader:
+        found = reader.execute("SELECT entry FROM journal ORDER BY seq").fetchall()
+    return [entry["n"] for (batch,) in found for entry in reversed([*unpack_batch(batch)[1]])]
+
+
+def test_sqlite_journal_writer_thread_leaves_a_busy_journal_to_the_appending_thread(
+    tmp_path: Path,
+) -> None:
+    # the writer thread wakes every interval; while entries keep coming it must not write
+    # them (there it costs three times the CPU), only once they stop
+    path = tmp_path / "s.db"
+    SqliteStore(path).close()
+    now = [0.0]
+    writer = JournalWriter(_transactions(path), interval=0.01, batch=100, clock=lambda: now[0])
+    try:
+        now[0] = 0.009
+        writer.append({"n": 0}, keep=10)  # not due: 9 ms since the last batch
+        now[0] = 0.012  # a batch is due, and the last entry came 3 ms ago
+        time.sleep(0.2)  # the writer thread wakes ~20 times
+        assert _journal_rows(path) == []
+        writer.append({"n": 1}, keep=10)
+        assert _journal_rows(path) == [0, 1]  # written by the appending thread
+
+        now[0] = 0.015
+        writer.append({"n": 2}, keep=10)  # not due: 3 ms since the last batch
+        now[0] = 0.026  # then no entry for an interval: the writer thread writes it
+        deadline = time.monotonic() + 10
+        while _journal_rows(path) != [0, 1, 2]:
+            assert time.monotonic() < deadline, "the writer thread never wrote the entry"
+            time.sleep(0.01)
+    finally:
+        writer.close()
+
+
 def test_sqlite_journal_writes_a_due_batch_in_the_appending_thread(tmp_path: Path) -> None:
     # a busy server's batches are written by its requests, not by the writer thread
     path = tmp_path / "s.db"
