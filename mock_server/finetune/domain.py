@@ -128,6 +128,18 @@ class FinetuneService:
     def submit(self, tenant: str, body: Mapping[str, Any], base_url: str) -> FinetuneJob:
         """Accept a validated submit body: apply the model's defaults, check the dataset,
         plan the lifecycle (a refused dataset fails the job when it leaves REQUESTED)."""
+        return self._jobs.insert(tenant, str(uuid.uuid4()), self._submitted(tenant, body, base_url))
+
+    async def submit_grouped(
+        self, tenant: str, body: Mapping[str, Any], base_url: str
+    ) -> FinetuneJob:
+        """`submit` from a task of the event loop (only when it reads no dataset:
+        `submit_reads`); stored with the other tasks' submits (StoredJobs.insert_grouped)."""
+        doc = self._submitted(tenant, body, base_url)
+        return await self._jobs.insert_grouped(tenant, str(uuid.uuid4()), doc)
+
+    def _submitted(self, tenant: str, body: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+        """The stored doc of a new job (credits charged, dataset checked)."""
         request = apply_defaults(self._doc, self._submit_schema, body)
         branch = branch_for(self._doc, self._submit_schema, body)
         if self._credits is not None:
@@ -141,8 +153,7 @@ class FinetuneService:
             if problem is None
             else plan_failure(self.lifecycle, now, durations, problem)
         )
-        doc = self._new_doc(request, branch, planned, base_url, None)
-        return self._jobs.insert(tenant, str(uuid.uuid4()), doc)
+        return self._new_doc(request, branch, planned, base_url, None)
 
     def preload(
         self,

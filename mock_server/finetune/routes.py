@@ -33,7 +33,7 @@ async def submit(ctx: HandlerContext) -> Response:
     if svc.submit_reads:  # reading a dataset (disk, maybe a public URL) must not stall the loop
         job = await anyio.to_thread.run_sync(svc.submit, ctx.tenant, ctx.body, ctx.base_url)
     else:  # `--datasets skip`: a thread hop would cost more than the submit, and its p99 more
-        job = svc.submit(ctx.tenant, ctx.body, ctx.base_url)
+        job = await svc.submit_grouped(ctx.tenant, ctx.body, ctx.base_url)
     return JSONResponse(_renderer(ctx).submit_answer(job))
 
 

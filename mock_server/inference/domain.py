@@ -158,6 +158,18 @@ class InferenceService:
     # --- v2 ------------------------------------------------------------------------------
 
     def submit(self, tenant: str, body: Mapping[str, Any], op: Operation) -> InferenceJob:
+        return self._jobs.insert(tenant, str(uuid.uuid4()), self._submitted(tenant, body, op))
+
+    async def submit_grouped(
+        self, tenant: str, body: Mapping[str, Any], op: Operation
+    ) -> InferenceJob:
+        """`submit` from a task of the event loop: stored with the other tasks' submits
+        (StoredJobs.insert_grouped)."""
+        doc = self._submitted(tenant, body, op)
+        return await self._jobs.insert_grouped(tenant, str(uuid.uuid4()), doc)
+
+    def _submitted(self, tenant: str, body: Mapping[str, Any], op: Operation) -> dict[str, Any]:
+        """The stored doc of a new v2 request (model checked, credits charged)."""
         params = self.prepare(tenant, body, op)
         now = self._rt.clock.now()
         durations = {
@@ -170,7 +182,7 @@ class InferenceService:
             if problem is None
             else plan_failure(self.lifecycle, now, durations, problem, after="PROCESSING")
         )
-        return self._store(tenant, str(uuid.uuid4()), params, planned, model_of(op))
+        return self._new_doc(params, planned, model_of(op))
 
     def preload(
         self,
@@ -184,7 +196,7 @@ class InferenceService:
         its id (no credits drawn, no model check: the model may be loaded after it)."""
         params = self.check_preload(job_id, body, op)
         self._rt.store.delete(KIND, job_id, None)
-        return self._store(tenant, job_id, params, planned, model_of(op))
+        return self._jobs.insert(tenant, job_id, self._new_doc(params, planned, model_of(op)))
 
     def check_preload(self, job_id: str, body: Mapping[str, Any], op: Operation) -> dict[str, Any]:
         """The body with the model's defaults; InvalidInput unless it is a valid v2 body."""
@@ -195,21 +207,16 @@ class InferenceService:
             raise InvalidInput(f"inference {job_id}: {problem}")
         return dict(apply_defaults(doc, schema, body))
 
-    def _store(
-        self,
-        tenant: str,
-        job_id: str,
-        params: Mapping[str, Any],
-        planned: Sequence[Transition],
-        model: str,
-    ) -> InferenceJob:
-        doc = {
+    @staticmethod
+    def _new_doc(
+        params: Mapping[str, Any], planned: Sequence[Transition], model: str
+    ) -> dict[str, Any]:
+        return {
             "model": model,
             "params": params,
             "created_at": iso(planned[0].at),
             "transitions": serial.dump(planned),
         }
-        return self._jobs.insert(tenant, job_id, doc)
 
     def expired(self, job: InferenceJob, now: datetime) -> bool:
         state = job.state_at(now)

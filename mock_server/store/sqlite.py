@@ -17,6 +17,7 @@ from mock_server.errors import Conflict
 from mock_server.store.base import Record, encode
 from mock_server.store.packing import unpack_batch
 from mock_server.store.sqlite_cache import ReadCache
+from mock_server.store.sqlite_group import GroupCommit, NewRecord
 from mock_server.store.sqlite_journal import JournalWriter
 
 _BUSY_TIMEOUT_MS = 10_000
@@ -87,6 +88,7 @@ class SqliteStore:
         # the request journal, written in batches; a region of its own, which nothing reads
         # through the cache: its batches leave the values read before them in place
         self._journal = JournalWriter(lambda: self._write(_JOURNAL))
+        self._group = GroupCommit(self._insert_all)
         try:
             self._initialise()
         except BaseException:
@@ -175,18 +177,35 @@ class SqliteStore:
             self._cache.after_write(conn, start, region)
 
     def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
-        text = encode(doc)
-        with self._write(kind) as conn:
-            try:
-                cursor = conn.execute(
-                    "INSERT INTO records (kind, id, tenant, doc, version) VALUES (?, ?, ?, ?, 1)",
-                    (kind, id, tenant, text),
-                )
-            except sqlite3.IntegrityError:
-                raise Conflict(f"{kind} {id!r} exists already") from None
-        seq = cursor.lastrowid
-        assert seq is not None  # an INSERT that succeeded always sets it
-        return Record(kind, id, tenant, text, 1, seq)
+        [outcome] = self._insert_all([NewRecord(kind, tenant, id, encode(doc))])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def insert_grouped(
+        self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]
+    ) -> Record:
+        return await self._group.insert(NewRecord(kind, tenant, id, encode(doc)))
+
+    def _insert_all(self, group: Sequence[NewRecord]) -> list[Record | Exception]:
+        """Every record in one transaction; an id that exists already is that one's Conflict
+        (the others are written)."""
+        kinds = {new.kind for new in group}
+        outcomes: list[Record | Exception] = []
+        with self._write(kinds.pop() if len(kinds) == 1 else None) as conn:
+            for kind, tenant, id, text in group:
+                try:
+                    cursor = conn.execute(
+                        "INSERT INTO records (kind, id, tenant, doc, version)"
+                        " VALUES (?, ?, ?, ?, 1)",
+                        (kind, id, tenant, text),
+                    )
+                except sqlite3.IntegrityError:  # the statement alone is undone (seqs too)
+                    outcomes.append(Conflict(f"{kind} {id!r} exists already"))
+                    continue
+                assert cursor.lastrowid is not None  # an INSERT that wrote always sets it
+                outcomes.append(Record(kind, id, tenant, text, 1, cursor.lastrowid))
+        return outcomes
 
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
         row = self._cache.read(kind, ("get", kind, id, tenant), self._get, kind, id, tenant)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from typing import Any
+
 import httpx
 import pytest
 
@@ -110,3 +114,26 @@ async def test_access_update_flips_public_model(any_client: httpx.AsyncClient, m
     )
     (item,) = (await any_client.get("/finetune/request/list")).json()
     assert item["segmind_public_model"] is False
+
+
+@pytest.mark.parametrize("state", [False, True], ids=["memory", "sqlite"])
+async def test_concurrent_submits_each_get_their_own_job(
+    make_client: Any, tmp_path: Path, state: bool
+) -> None:
+    # submits answered together (on SQLite: committed in one transaction) stay separate jobs
+    config = {"timing": "instant", "datasets": "skip", "storage_dir": tmp_path / "files"}
+    if state:
+        config["state"] = tmp_path / "s.db"
+    async with make_client(key="k", **config) as client:
+        bodies = [{**doc_submit_body("FLUX"), "name": f"job-{n}"} for n in range(12)]
+        answers = await asyncio.gather(
+            *(client.post("/finetune/request/submit", json=body) for body in bodies)
+        )
+        submitted = [conforms("finetune_submit", answer) for answer in answers]
+        ids = [s["finetune_id"] for s in submitted]
+        assert len(set(ids)) == 12
+        assert [s["name"] for s in submitted] == [b["name"] for b in bodies]
+        listed = conforms("finetune_list", await client.get("/finetune/request/list"))
+        assert {item["finetune_id"]: item["name"] for item in listed} == {
+            s["finetune_id"]: s["name"] for s in submitted
+        }

@@ -3,6 +3,7 @@ promise (restarts, several processes, kill -9)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import sqlite3
@@ -61,6 +62,29 @@ def test_insert_returns_the_record_and_get_finds_it(store: Store) -> None:
     assert store.get("finetune", "ft-1", None) == made
     assert store.get("finetune", "ft-2", None) is None
     assert store.get("inference", "ft-1", None) is None  # ids are per kind
+
+
+@pytest.mark.anyio
+async def test_grouped_inserts_of_concurrent_tasks_are_each_their_own(store: Store) -> None:
+    # what concurrent submits do: each task gets its own record, or its own Conflict
+    store.insert("finetune", "alice", "taken", {})
+
+    async def add(id: str) -> Record | Exception:
+        try:
+            return await store.insert_grouped("finetune", "alice", id, {"id": id})
+        except Conflict as exc:
+            return exc
+
+    names = ["a", "taken", "b", "a", "c"]
+    outcomes = await asyncio.gather(*(add(name) for name in names))
+
+    made = [o for o in outcomes if isinstance(o, Record)]
+    assert [r.id for r in made] == ["a", "b", "c"]  # in the order they were asked for
+    assert [type(o) for o in outcomes][1::2] == [Conflict, Conflict]
+    assert all(r.doc == {"id": r.id} and r.version == 1 for r in made)
+    assert [r.seq for r in made] == sorted(r.seq for r in made)
+    assert ids(store.list("finetune", None)) == ["c", "b", "a", "taken"]
+    assert all(store.get("finetune", r.id, "alice") == r for r in made)
 
 
 def test_list_is_newest_first_limited_and_per_kind(store: Store) -> None:
