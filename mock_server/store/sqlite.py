@@ -17,6 +17,7 @@ from mock_server.errors import Conflict
 from mock_server.store.base import Record, encode
 from mock_server.store.packing import unpack_batch
 from mock_server.store.sqlite_cache import ReadCache
+from mock_server.store.sqlite_checkpoint import FALLBACK_PAGES, Checkpointer
 from mock_server.store.sqlite_group import GroupCommit, NewRecord
 from mock_server.store.sqlite_journal import JournalWriter
 
@@ -89,6 +90,7 @@ class SqliteStore:
         # through the cache: its batches leave the values read before them in place
         self._journal = JournalWriter(lambda: self._write(_JOURNAL))
         self._group = GroupCommit(self._insert_all)
+        self._checkpoints = Checkpointer(self._connect)  # started by the first write
         try:
             self._initialise()
         except BaseException:
@@ -129,6 +131,8 @@ class SqliteStore:
             # made every submit wait for the disk: half its time, and 32 concurrent submits
             # queued behind each other's fsyncs (p99 34 ms; issue 13).
             conn.execute("PRAGMA synchronous = NORMAL")
+            # checkpoints come from their own thread (store.sqlite_checkpoint)
+            conn.execute(f"PRAGMA wal_autocheckpoint = {FALLBACK_PAGES}")
         except BaseException:
             conn.close()
             raise
@@ -163,6 +167,7 @@ class SqliteStore:
         what it may change, which the read cache forgets (store.sqlite_cache): a kind's
         records, or one meta key (their regions are their names; a meta key named like a
         kind would only make both forgotten together); None: anything."""
+        self._checkpoints.start()
         with self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -342,6 +347,7 @@ class SqliteStore:
         """Write the journal's last batch, then close every pooled connection; one still in
         use closes when its call returns."""
         self._journal.close()
+        self._checkpoints.close()
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
