@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
@@ -29,16 +28,11 @@ def _in_the_database_file(path: Path, tmp_path: Path) -> int:
     return int(n)
 
 
-def _checkpointers() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "tunemock-checkpoint"]
-
-
 def test_commits_reach_the_database_file_from_the_checkpoint_thread(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
-    before = len(_checkpointers())
     store = SqliteStore(path)
     try:
-        assert len(_checkpointers()) == before  # no write yet: no thread
+        assert store._checkpoints._thread is None  # no write yet: no thread
         for n in range(20):
             store.insert("finetune", "alice", f"j{n}", {"n": n})
         # a commit checkpoints only past FALLBACK_PAGES: these few pages stay in the log
@@ -47,10 +41,11 @@ def test_commits_reach_the_database_file_from_the_checkpoint_thread(tmp_path: Pa
         while _in_the_database_file(path, tmp_path) != 20:
             assert time.monotonic() < deadline, "the checkpoint thread never ran"
             time.sleep(0.02)
-        assert len(_checkpointers()) == before + 1
+        thread = store._checkpoints._thread
+        assert thread is not None and thread.is_alive()
     finally:
         store.close()
-    assert len(_checkpointers()) == before  # stopped and joined by close
+    assert not thread.is_alive()  # stopped and joined by close
 
 
 def test_serving_connections_leave_checkpoints_to_the_thread(tmp_path: Path) -> None:
@@ -83,5 +78,7 @@ def test_a_failing_checkpoint_is_tried_again(tmp_path: Path) -> None:
             time.sleep(0.01)
     finally:
         checkpoints.close()
+    thread = checkpoints._thread
+    assert thread is not None and not thread.is_alive()
     checkpoints.start()  # closed: never again
-    assert not any(t.is_alive() for t in _checkpointers() if t is not threading.current_thread())
+    assert checkpoints._thread is thread

@@ -76,6 +76,21 @@ def test_force_failed_and_advance_from_the_job_page(page: Page, segmind_client: 
     assert segmind_client.finetune.details(job_id)["finetune"]["status"] == "FAILED"
 
 
+def test_what_is_typed_survives_a_live_refresh(page: Page, segmind_client: Any) -> None:
+    # any API call refreshes a job page's live part (and a real clock, every second): a
+    # half-typed error message must not go back to its default under the reader's hands
+    job_id = sdk_submit(segmind_client, "QWEN")
+    page.goto(f"{UI}/jobs/finetune/{job_id}")
+    field = page.get_by_label("Error message")
+    field.fill("Dataset had no faces")
+    page.evaluate("document.querySelector('[data-live] *').dataset.stale = '1'")
+    segmind_client.finetune.details(job_id)  # a change the page hears of
+    page.wait_for_function("!document.querySelector('[data-live] [data-stale]')")  # swapped
+    expect(field).to_have_value("Dataset had no faces")
+    page.get_by_role("button", name="Force FAILED").click()
+    expect(page.locator("#job-error")).to_have_text("Dataset had no faces")
+
+
 def test_fault_rule_added_from_the_page_shows_on_the_requests_page(
     page: Page, segmind_client: Any
 ) -> None:

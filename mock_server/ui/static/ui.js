@@ -30,12 +30,21 @@ async function refresh() {
 }
 
 function swap(html) {
-  // keep what the reader opened and where the keyboard focus is
+  // keep what the reader opened, typed, and where the keyboard focus is: a live part is
+  // refetched every second on a real clock, and a form field typed into must not go back
+  // to its default under the reader's hands
   const open = new Set([...live.querySelectorAll("details[open]")].map(keyOf));
   const focused = document.activeElement && live.contains(document.activeElement)
     ? focusKey(document.activeElement) : null;
+  const typed = new Map();
+  for (const el of fieldsOf(live)) if (edited(el)) typed.set(fieldKey(el), el.type === "checkbox" ? el.checked : el.value);
   live.innerHTML = html;
   for (const d of live.querySelectorAll("details")) if (open.has(keyOf(d))) d.open = true;
+  for (const el of fieldsOf(live)) {
+    const key = fieldKey(el);
+    if (!typed.has(key)) continue;
+    if (el.type === "checkbox") el.checked = typed.get(key); else el.value = typed.get(key);
+  }
   if (focused) {
     const again = [...live.querySelectorAll("a, button, input, select, textarea, summary")]
       .find((el) => focusKey(el) === focused);
@@ -47,6 +56,20 @@ function keyOf(details) {
   const owner = details.closest("[data-delivery]");
   const summary = details.querySelector("summary");
   return details.dataset.key || [owner ? owner.dataset.delivery : "", summary ? summary.textContent : ""].join("|");
+}
+
+function fieldsOf(root) {
+  return root.querySelectorAll("form input, form textarea, form select");
+}
+
+function edited(el) {
+  if (el.type === "checkbox") return el.checked !== el.defaultChecked;
+  if (el.tagName === "SELECT") return [...el.options].some((o) => o.selected !== o.defaultSelected);
+  return el.value !== el.defaultValue;
+}
+
+function fieldKey(el) {
+  return [el.closest("form").dataset.api || "", el.name || "", el.type || ""].join("|");
 }
 
 function focusKey(el) {
