@@ -315,8 +315,8 @@ class SqliteStore:
         """Batched (store.sqlite_journal): every request writes an entry, and a transaction
         each made SQLite the mock's bottleneck. An entry is in the file within ~20 ms of its
         request (~40 ms after the last request; another process sees it then, and a kill -9
-        can take that last while), packed
-        as it was made and formatted only when read (store.packing)."""
+        can take that last while), packed as it was made and formatted only when read
+        (store.packing)."""
         self._journal.append(entry, keep)
 
     def journal(self, limit: int) -> Sequence[Mapping[str, Any]]:
