@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
 from mock_server.spec import SpecBundle
 from mock_server.spec.loader import VENDOR_FAMILIES
+from mock_server.store.sqlite import SqliteStore
 from mock_server.testing.live import start_server, stop_server
 
 pytestmark = pytest.mark.anyio
@@ -86,3 +89,21 @@ async def test_a_bug_answers_a_vendor_shaped_500_and_is_journaled(mock_app) -> N
     assert response.status_code == 500
     assert "tunemock bug" in response.json()["error"]
     assert journal[0]["path"] == "/finetune/request/list" and journal[0]["status"] == 500
+
+
+def test_a_stop_writes_the_journal_and_folds_the_log_into_the_file(tmp_path: Path) -> None:
+    # SIGTERM is a graceful stop: the store closes (the journal's last batch written, and
+    # SQLite's log checkpointed into the file and removed by the last connection)
+    state = tmp_path / "s.db"
+    server = start_server("--state", str(state), "--datasets", "skip")
+    try:
+        listing = httpx.get(f"{server.base_url}/finetune/request/list", headers={"x-api-key": "k"})
+        assert listing.status_code == 200
+    finally:
+        stop_server(server)
+    assert not Path(f"{state}-wal").exists()
+    store = SqliteStore(state)
+    try:
+        assert "/finetune/request/list" in [entry["path"] for entry in store.journal(10)]
+    finally:
+        store.close()
