@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.responses import JSONResponse, Response
 
 from mock_server.http.context import Handler, HandlerContext
+from mock_server.webhooks.admin import delivery_view
 from mock_server.webhooks.deliveries import sdk_log_entries
 from mock_server.webhooks.dispatcher import Dispatcher
 from mock_server.webhooks.registry import public_view
@@ -69,18 +70,7 @@ async def admin_deliveries(ctx: HandlerContext) -> Response:
     q = ctx.valid.query
     records = _dispatcher(ctx).deliveries.all(q.get("tenant"))
     rows = [
-        {
-            "delivery_id": r.doc["delivery_id"],
-            "webhook_id": r.doc["webhook_id"],
-            "tenant": r.tenant,
-            "job_id": r.doc["job_id"],
-            "event": r.doc["event"],
-            "url": r.doc["url"],
-            "state": r.doc["state"],
-            "attempts": r.doc["attempts"],
-            "next_retry_at": r.doc.get("next_retry_at"),
-            "payload": r.doc["payload"],
-        }
+        delivery_view(r)
         for r in records
         if q.get("job_id") in (None, r.doc["job_id"]) and q.get("state") in (None, r.doc["state"])
     ]
