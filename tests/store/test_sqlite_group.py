@@ -12,13 +12,13 @@ import pytest
 
 from mock_server.errors import Conflict
 from mock_server.store.sqlite import SqliteStore
-from tests.store.test_sqlite_reads import _traced_store
+from tests.store.helpers import traced_store
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_the_inserts_of_one_turn_are_one_transaction(tmp_path: Path) -> None:
-    store, statements = _traced_store(tmp_path / "s.db")
+    store, statements = traced_store(tmp_path / "s.db")
     try:
         statements.clear()
         made = await asyncio.gather(

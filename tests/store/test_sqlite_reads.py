@@ -21,6 +21,7 @@ import pytest
 from mock_server.store import sqlite_cache
 from mock_server.store.sqlite import SqliteStore
 from mock_server.store.sqlite_cache import ReadCache
+from tests.store.helpers import traced_store
 
 T = TypeVar("T")
 
@@ -267,27 +268,12 @@ def test_a_read_right_after_close_finds_the_store_closed(tmp_path: Path) -> None
         new_request(request)
 
 
-def _traced_store(path: Path) -> tuple[SqliteStore, list[str]]:
-    statements: list[str] = []
-    store = SqliteStore(path)
-    connect = store._connect
-
-    def traced() -> sqlite3.Connection:
-        conn = connect()
-        conn.set_trace_callback(statements.append)
-        return conn
-
-    store._connect = traced  # type: ignore[method-assign]
-    store._idle.clear()  # the pool's connections are opened again, traced
-    return store, statements
-
-
 def _selects(statements: list[str]) -> list[str]:
     return [s for s in statements if s.startswith("SELECT")]
 
 
 def test_an_own_write_drops_only_what_it_changed(tmp_path: Path) -> None:
-    store, statements = _traced_store(tmp_path / "s.db")
+    store, statements = traced_store(tmp_path / "s.db")
     try:
         store.set_meta("clock", {"offset": 1})
         store.insert("fault", "alice", "f", {})
@@ -312,7 +298,7 @@ def test_an_own_write_drops_only_what_it_changed(tmp_path: Path) -> None:
 def test_a_journal_batch_drops_nothing_read(tmp_path: Path) -> None:
     # every request appends to the journal: its batches must not make the next request
     # read the clock, fault rules and job again
-    store, statements = _traced_store(tmp_path / "s.db")
+    store, statements = traced_store(tmp_path / "s.db")
     try:
         store.set_meta("clock", {"offset": 1})
         store.insert("finetune", "alice", "a", {"n": 1})
@@ -445,7 +431,7 @@ def test_closing_a_store_keeps_the_lock_of_a_write_still_running(tmp_path: Path)
 def test_a_committed_write_never_fails_over_the_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store, statements = _traced_store(tmp_path / "s.db")
+    store, statements = traced_store(tmp_path / "s.db")
     version = sqlite_cache.data_version
 
     def failing_after_commit(conn: sqlite3.Connection) -> int:
