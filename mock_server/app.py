@@ -173,8 +173,10 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         await webhooks.sender.aclose()
         # a stop loses nothing: the journal's last batch is written, and SQLite's log is
         # checkpointed into the file as its last connection closes (kill -9 still loses at
-        # most the journal's last ~40 ms, and no job)
-        rt.store.close()
+        # most the journal's last ~40 ms, and no job). A store given to create_app is its
+        # caller's to close.
+        if store is None:
+            rt.store.close()
 
     async def unroutable(request: Request, exc: Exception) -> Response:
         # a path under an own route's prefix that no own route's pattern holds (a newline in

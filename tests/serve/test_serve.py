@@ -7,6 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mock_server.app import create_app
+from mock_server.config import Config
 from mock_server.spec import SpecBundle
 from mock_server.spec.loader import VENDOR_FAMILIES
 from mock_server.store.sqlite import SqliteStore
@@ -107,3 +109,15 @@ def test_a_stop_writes_the_journal_and_folds_the_log_into_the_file(tmp_path: Pat
         assert "/finetune/request/list" in [entry["path"] for entry in store.journal(10)]
     finally:
         store.close()
+
+
+async def test_a_store_given_to_the_app_stays_open_after_its_lifespan(tmp_path: Path) -> None:
+    given = SqliteStore(tmp_path / "s.db")
+    app = create_app(Config(datasets="skip", storage_dir=tmp_path / "files"), store=given)
+    try:
+        async with app.router.lifespan_context(app):
+            pass
+        given.set_meta("still", "open")  # its caller's to close, not the app's
+        assert given.get_meta("still") == "open"
+    finally:
+        given.close()
