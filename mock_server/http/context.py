@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import Response
+from starlette.types import Scope
 
+from mock_server.http.call import base_url_of
 from mock_server.http.validation import ValidRequest
 from mock_server.runtime import Runtime
 
@@ -16,9 +18,15 @@ from mock_server.runtime import Runtime
 class HandlerContext:
     valid: ValidRequest
     tenant: str
-    base_url: str  # scheme://host[:port] the client used: absolute URLs are built on it
+    scope: Scope
     runtime: Runtime
     services: Mapping[str, Any]  # domain services by family name
+
+    @property
+    def base_url(self) -> str:
+        """scheme://host[:port] the client used: absolute URLs are built on it (worked out
+        only by the handlers that build one; a status poll does not)."""
+        return base_url_of(self.scope)
 
     @property
     def body(self) -> Any:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_server.errors import DomainError
-from mock_server.http.call import base_url_of, call_of
+from mock_server.http.call import call_of
 from mock_server.http.context import Handler, HandlerContext
 from mock_server.http.render import domain_error_response, error_response, rejected_response
 from mock_server.http.validation import RequestRejected, RequestValidator
@@ -68,7 +68,7 @@ class Dispatcher:
             ctx = HandlerContext(
                 valid=valid,
                 tenant=request.scope.get("state", {}).get("tenant", ""),
-                base_url=base_url_of(request.scope),
+                scope=request.scope,
                 runtime=self.runtime,
                 services=self.services,
             )
