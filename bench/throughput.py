@@ -90,11 +90,13 @@ def _summed(counts: Iterable[dict[str, int]]) -> dict[str, int]:
     return total
 
 
-def tunemock(name: str, state_dir: str | None = None) -> Contender:
+def tunemock(
+    name: str, state_dir: str | None = None, env: dict[str, str] | None = None
+) -> Contender:
     def start(route: str) -> Server:
         # SQLite: a fresh file per route, for the same reason as a fresh server
         state = ("--state", f"{state_dir}/{route.replace(' ', '-')}.db") if state_dir else ()
-        return start_tunemock(name, *TUNEMOCK_ARGS, *state)
+        return start_tunemock(name, *TUNEMOCK_ARGS, *state, env=env)
 
     def prepare(server: Server) -> dict[str, dict[str, Any]]:
         return requests_for(*prepare_tunemock(server.base_url))
@@ -192,7 +194,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--no-prism", action="store_true", help="skip Prism (no node/npm)")
-    parser.add_argument("--only", choices=["memory", "sqlite", "bare", "prism"], nargs="*")
+    parser.add_argument(
+        "--only",
+        choices=["memory", "sqlite", "bare", "prism", "nojournal"],
+        nargs="*",
+        help="servers to run (default: all but nojournal, the memory store with journal_size 0)",
+    )
     args = parser.parse_args()
     vars(ARGS).update(vars(args))
     wanted = set(args.only or ["memory", "sqlite", "bare", "prism"])
@@ -204,6 +211,8 @@ def main() -> None:
             "sqlite": tunemock("tunemock (SQLite)", tmp),
             "bare": bare(),
             "prism": prism(),
+            # not by default: what the request journal costs (TUNEMOCK_JOURNAL_SIZE=0 turns it off)
+            "nojournal": tunemock("tunemock (no journal)", env={"TUNEMOCK_JOURNAL_SIZE": "0"}),
         }
         chosen = [c for key, c in contenders.items() if key in wanted]
         if "prism" in wanted:

@@ -34,7 +34,7 @@ class Config:
     max_upload_bytes: int = 100 * 1024 * 1024  # presigned PUTs; the docs cap ZIPs at 100 MB
     upload_url_ttl: int = 3600  # seconds a presigned upload URL stays valid
     storage_dir: Path | None = None  # None: beside the --state file, or a temp dir
-    journal_size: int = 1000  # request-journal entries kept
+    journal_size: int = 1000  # request-journal entries kept; 0: no journal
     datasets: Literal["fetch", "skip"] = "fetch"  # skip: accept any dataset URL unread
     webhook_url: str | None = None  # registered for every tenant at start (demos)
     webhook_timeout: float = 5.0  # seconds per delivery attempt
@@ -101,6 +101,8 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"setting {key!r}: {exc}") from exc
         out[key] = value
+    if out.get("journal_size", 0) < 0:
+        raise ConfigError("journal_size must be 0 (no journal) or more")
     if out.get("timing", "fast") not in ("instant", "fast", "realistic"):
         raise ConfigError(f"timing must be instant, fast or realistic, not {out['timing']!r}")
     if out.get("datasets", "fetch") not in ("fetch", "skip"):

@@ -246,7 +246,8 @@ def journal_rows(s: Services, page: int, size: int = 100) -> dict[str, Any]:
                 "tenant": mask(entry.get("tenant")) if entry.get("tenant") else "—",
             }
         )
-    return {"rows": rows, "page": page, "pages": pages, "total": len(entries)}
+    off = s.rt.config.journal_size <= 0
+    return {"rows": rows, "page": page, "pages": pages, "total": len(entries), "journal_off": off}
 
 
 def faults_page(s: Services) -> dict[str, Any]:

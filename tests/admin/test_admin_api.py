@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import httpx
 import pytest
 
@@ -85,6 +87,21 @@ async def test_journal_records_requests_newest_first(mock_client: httpx.AsyncCli
     ]
     assert entries[2]["tenant"] == KEY_A and entries[1]["tenant"] is None
     assert all(e["latency_ms"] >= 0 and e["fault"] is None for e in entries)
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+async def test_journal_size_0_keeps_no_request(make_client, tmp_path, store: str) -> None:
+    state = tmp_path / "state.db" if store == "sqlite" else None
+    async with make_client(KEY_A, journal_size=0, state=state) as client:
+        submitted = await client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
+        assert submitted.status_code == 200
+        await client.get("/_mock/health")
+        assert (await client.get("/_mock/requests", params={"limit": 100})).json() == []
+        page = (await client.get("/_mock/ui/requests")).text
+    assert "The journal is off" in page
+    if state is not None:  # nothing went to the file either
+        with sqlite3.connect(state) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM journal").fetchone() == (0,)
 
 
 async def test_journal_is_bounded(make_client) -> None:

@@ -40,6 +40,7 @@ def test_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         ("timing: slow\n", "timing must be"),
         ("port: eighty\n", "port"),
         ("- a list\n", "mapping"),
+        ("journal_size: -1\n", "journal_size must be 0"),
     ],
 )
 def test_bad_config_files_are_named(tmp_path: Path, content: str, message: str) -> None:
