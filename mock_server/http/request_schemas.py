@@ -276,6 +276,7 @@ class SchemaCheck:
 
 #: a parameter remembers up to this many valid texts of up to this length (at most ~1 MB)
 _VALID_KEPT, _VALID_TEXT = 4096, 256
+_UNKNOWN = object()
 
 
 @dataclass(frozen=True)
@@ -295,8 +296,10 @@ class ParamPlan:
 
     def read(self, values: Sequence[str]) -> tuple[Any, list[Detail]]:
         """The coerced value (None when absent) and what is wrong with it."""
-        if len(values) == 1 and values[0] in self._valid:
-            return self._valid[values[0]], []
+        if len(values) == 1:
+            known = self._valid.get(values[0], _UNKNOWN)  # one lookup: another may clear it
+            if known is not _UNKNOWN:
+                return known, []
         if not values:
             if not self.required:
                 return None, []
