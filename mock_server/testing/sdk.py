@@ -13,8 +13,22 @@ from typing import Any
 URL_ENV = "TUNEMOCK_URL"
 
 
+class SdkMissing(ImportError):
+    """The `segmind` SDK is not installed (it is the optional extra `tunemock[sdk]`)."""
+
+
+def _require_sdk() -> None:
+    try:
+        import segmind  # noqa: F401
+    except ImportError as exc:
+        raise SdkMissing(
+            "the segmind SDK is not installed: pip install 'tunemock[sdk]' (or segmind==1.3.*)"
+        ) from exc
+
+
 def _attributes(base: str) -> list[tuple[Any, str, str]]:
     """(class, attribute, value on the mock) for every SDK namespace with a fixed host."""
+    _require_sdk()
     from segmind.files import Files
     from segmind.finetune import Finetune
     from segmind.webhooks import Webhooks
@@ -44,6 +58,7 @@ def restore(before: dict[tuple[Any, str], str]) -> None:
 def segmind_client(base_url: str, api_key: str = "tunemock-key") -> Iterator[Any]:
     """A `segmind.SegmindClient` whose every call goes to the mock; the SDK is restored
     (and the client closed) on exit."""
+    _require_sdk()
     from segmind import SegmindClient
 
     before = route(base_url)
