@@ -13,6 +13,7 @@ import click
 SUBCOMMANDS: dict[str, str] = {
     "spec": "mock_server.cli.spec_cmd:spec",
     "serve": "mock_server.cli.serve_cmd:serve",
+    "run": "mock_server.cli.run_cmd:run",
     # the harness lives in `contracts`; the command is registered here, where the CLI is built
     "check": "contracts.cli:check",
 }

@@ -7,10 +7,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 #: The environment variable scripts set to route the SDK (see `route_from_env`).
 URL_ENV = "TUNEMOCK_URL"
+#: The folder `tunemock run` puts first on PYTHONPATH: its sitecustomize routes the SDK.
+AUTOROUTE_DIR = Path(__file__).resolve().parent / "autoroute"
 
 
 class SdkMissing(ImportError):
@@ -68,6 +71,20 @@ def segmind_client(base_url: str, api_key: str = "tunemock-key") -> Iterator[Any
     finally:
         client._client.close()
         restore(before)
+
+
+def route_process(base_url: str) -> None:
+    """Route the whole process: every namespace, and every `SegmindClient` made without a
+    `base_url` (its default argument is replaced; an explicit `base_url` still wins)."""
+    from segmind import SegmindClient
+
+    route(base_url)
+    init = SegmindClient.__init__
+    defaults = list(init.__defaults__ or ())
+    names = init.__code__.co_varnames[1 : init.__code__.co_argcount]
+    at = names.index("base_url") - (len(names) - len(defaults))
+    defaults[at] = f"{base_url.rstrip('/')}/v1"
+    init.__defaults__ = tuple(defaults)
 
 
 def route_from_env() -> str | None:
