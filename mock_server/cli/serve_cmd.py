@@ -14,6 +14,7 @@ from mock_server.app import create_app
 from mock_server.asgi import CONFIG_ENV, freeze_startup_heap
 from mock_server.config import Config, build_config
 from mock_server.errors import TunemockError
+from mock_server.scenario import DEMO_SCENARIO
 from mock_server.spec.loader import VENDOR_FAMILIES
 
 
@@ -83,8 +84,14 @@ def banner(config: Config, apis: list[str]) -> str:
     "--scenario",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="Scenario file (YAML/JSON) to pre-load: tenants, credits, webhooks, jobs in any "
-    "state (e.g. fixtures/scenarios/demo.yaml).",
+    help="Scenario file (YAML/JSON) to pre-load: tenants, credits, webhooks, jobs in any state.",
+)
+@click.option(
+    "--demo",
+    is_flag=True,
+    default=False,
+    help="Pre-load the shipped demo scenario (tenant demo-key); datasets are then accepted "
+    "unread unless --datasets says otherwise.",
 )
 def serve(
     host: str | None,
@@ -96,11 +103,16 @@ def serve(
     datasets: str | None,
     workers: int | None,
     scenario: Path | None,
+    demo: bool,
 ) -> None:
     """Start the mock (defaults: 127.0.0.1:8000, in-memory state, real clock, fast timing).
 
     Every option can also come from the config file or a TUNEMOCK_<OPTION> variable
     (flags win over env, env over file)."""
+    if demo:
+        if scenario is not None:
+            raise click.UsageError("--demo and --scenario: choose one")
+        scenario, datasets = DEMO_SCENARIO, datasets or "skip"
     try:
         config = build_config(
             config_file,

@@ -14,8 +14,6 @@ import pytest
 
 from mock_server.testing.live import LiveServer, start_server, stop_server
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "fixtures" / "scenarios" / "demo.yaml"
 DEMO_MODEL = "7a1c0d2e-4b5f-4c6d-8e9f-000000000001"
 
 #: Exactly what an app written for the real service does: no base URL, no tunemock import.
@@ -37,7 +35,7 @@ UNCHANGED_APP = textwrap.dedent(
 
 @pytest.fixture
 def demo_server() -> Iterator[LiveServer]:
-    server = start_server("--timing", "instant", "--datasets", "skip", "--scenario", str(DEMO))
+    server = start_server("--timing", "instant", "--demo")
     try:
         yield server
     finally:

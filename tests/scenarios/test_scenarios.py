@@ -13,13 +13,13 @@ import pytest
 import yaml
 from segmind.exceptions import SegmindError
 
+from mock_server.scenario import DEMO_SCENARIO
 from mock_server.testing.live import start_server, stop_server
 from mock_server.testing.sdk import segmind_client
 from tests.fixtures.contract import conforms
 
 pytestmark = pytest.mark.anyio
 
-DEMO = Path(__file__).parents[2] / "fixtures" / "scenarios" / "demo.yaml"
 KEY = "demo-key"
 AVAILABLE_ID = "7a1c0d2e-4b5f-4c6d-8e9f-000000000001"
 FAILED_ID = "7a1c0d2e-4b5f-4c6d-8e9f-000000000002"
@@ -34,7 +34,7 @@ def job_id(item: dict[str, Any]) -> Any:
 
 
 def demo() -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    document: dict[str, Any] = yaml.safe_load(DEMO_SCENARIO.read_text(encoding="utf-8"))
     return document
 
 
@@ -58,7 +58,7 @@ async def statuses(client: httpx.AsyncClient) -> dict[str, str]:
 async def test_the_demo_file_loads_at_start_and_reads_back_through_the_vendor_api(
     make_client,
 ) -> None:
-    async with make_client(key=KEY, scenario=DEMO, clock="virtual") as client:
+    async with make_client(key=KEY, scenario=DEMO_SCENARIO, clock="virtual") as client:
         assert await statuses(client) == {
             AVAILABLE_ID: "AVAILABLE",
             FAILED_ID: "FAILED",
@@ -112,7 +112,7 @@ async def test_loaded_jobs_go_on_along_their_plan_and_fresh_webhooks_hear_only_t
 
 
 async def test_yaml_body_loads_and_loading_twice_gives_the_same_state(make_client) -> None:
-    text = DEMO.read_text(encoding="utf-8")
+    text = DEMO_SCENARIO.read_text(encoding="utf-8")
     async with make_client(key=KEY, clock="virtual") as client:
         for _ in range(2):
             answer = await client.post(
@@ -190,7 +190,7 @@ async def test_unreadable_bodies_are_400(mock_client: httpx.AsyncClient, body: b
 async def test_the_export_loads_back_into_a_fresh_mock(make_client, webhook_receiver) -> None:
     document = demo()
     document["tenants"][0]["webhooks"] = [{"url": webhook_receiver.url}]
-    async with make_client(key=KEY, scenario=DEMO, clock="virtual") as client:
+    async with make_client(key=KEY, scenario=DEMO_SCENARIO, clock="virtual") as client:
         await client.post("/_mock/scenario", json=document)
         exported = await client.get("/_mock/scenario")
         as_json = (await client.get("/_mock/scenario", params={"format": "json"})).json()
@@ -218,11 +218,10 @@ async def test_a_bad_scenario_file_stops_the_start(tmp_path: Path) -> None:
 
 
 def test_demo_in_one_command_seen_through_the_sdk(tmp_path: Path) -> None:
-    """`tunemock serve --scenario fixtures/scenarios/demo.yaml` with 2 workers on a state
+    """`tunemock serve --demo` with 2 workers on a state
     file: the SDK sees the demo tenant's models, runs its LoRA, and is refused another's."""
     server = start_server(
-        "--scenario", str(DEMO), "--datasets", "skip", "--state", str(tmp_path / "s.db"),
-        "--workers", "2",
+        "--demo", "--state", str(tmp_path / "s.db"), "--workers", "2",
     )  # fmt: skip
     try:
         with segmind_client(server.base_url, api_key=KEY) as client:
