@@ -85,3 +85,10 @@ def test_a_preloaded_model_serves_inference(segmind_client, tunemock_server) -> 
         lora_strength=1,
     )
     assert image.content[:2] == b"\xff\xd8"  # a JPEG
+
+
+def test_the_app_submitted_exactly_one_flux_pro_fine_tune(segmind_client, tunemock_server) -> None:
+    """Verify what the app sent, as WireMock's `verify` does: body fields must match."""
+    train(segmind_client, "verified")
+    tunemock_server.assert_called("finetune_submit", times=1, base_model="FLUX_PRO")
+    tunemock_server.assert_called("finetune_submit", times=0, base_model="QWEN")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from starlette.responses import JSONResponse, Response
 
 from mock_server.admin.jobs import JobKind, JobSummary, summaries
+from mock_server.admin.journal_query import JournalQuery, journal_on, select
 from mock_server.clock import iso
 from mock_server.errors import NotFound
 from mock_server.http.context import Handler, HandlerContext
@@ -74,9 +78,30 @@ async def job_status(ctx: HandlerContext) -> Response:
     raise NotFound(f"No job {job_id}")
 
 
+def _selected(ctx: HandlerContext) -> list[Mapping[str, Any]] | None:
+    """The journal entries the query's filters select; None when it has no filter."""
+    rt = ctx.runtime
+    query = JournalQuery.from_params(rt.spec, ctx.valid.query)
+    if not query.filters:
+        return None
+    journal_on(rt.config.journal_size)
+    return select(rt.store.journal(rt.config.journal_size), query, rt.spec)
+
+
 async def requests(ctx: HandlerContext) -> Response:
     limit = int(ctx.valid.query.get("limit", 100))
-    return JSONResponse(list(ctx.runtime.store.journal(limit)))
+    selected = _selected(ctx)
+    if selected is None:
+        return JSONResponse(list(ctx.runtime.store.journal(limit)))
+    return JSONResponse(selected[:limit])
+
+
+async def requests_count(ctx: HandlerContext) -> Response:
+    selected = _selected(ctx)
+    if selected is None:
+        journal_on(ctx.runtime.config.journal_size)
+        selected = list(ctx.runtime.store.journal(ctx.runtime.config.journal_size))
+    return JSONResponse({"count": len(selected)})
 
 
 async def credits_get(ctx: HandlerContext) -> Response:
@@ -122,4 +147,5 @@ HANDLERS: dict[str, Handler] = {
     "admin_jobs": jobs,
     "admin_job_status": job_status,
     "admin_requests": requests,
+    "admin_requests_count": requests_count,
 }

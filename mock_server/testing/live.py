@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from mock_server.testing import verify
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -36,6 +38,16 @@ class LiveServer:
         httpx.post(
             f"{self.base_url}/_mock/clock/advance", json={"seconds": seconds}
         ).raise_for_status()
+
+    def calls(self, operation: str, **match: Any) -> list[dict[str, Any]]:
+        """The journal's calls of `operation` matching `match` (see testing.verify)."""
+        return verify.calls(self.base_url, operation, **match)
+
+    def assert_called(
+        self, operation: str, times: int | None = None, **match: Any
+    ) -> list[dict[str, Any]]:
+        """Assert how often `operation` was called as described, listing near misses."""
+        return verify.assert_called(self.base_url, operation, times=times, **match)
 
     def load_scenario(self, scenario: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         """Load a scenario (a file, or the document itself) and return what was loaded;
