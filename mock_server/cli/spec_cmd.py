@@ -11,7 +11,7 @@ from rich.table import Table
 
 from mock_server.errors import SpecError
 from mock_server.spec import SpecBundle, inferred_decisions, load_specs, markdown_table
-from mock_server.spec.inferred import readme_section, rewrite_readme
+from mock_server.spec.inferred import blocks_in, rewrite_readme, stale_blocks
 
 
 def _operations_table(bundle: SpecBundle) -> Table:
@@ -92,9 +92,11 @@ def spec(
         console.print(_operations_table(bundle))
         return
     if check_readme is not None:
-        if readme_section(bundle) not in check_readme.read_text(encoding="utf-8"):
+        text = check_readme.read_text(encoding="utf-8")
+        stale = stale_blocks(bundle, text) if blocks_in(text) else ["inferred-decisions"]
+        if stale:
             err.print(
-                f"[red]{check_readme}: the inferred-decisions table is stale[/red]; "
+                f"[red]{check_readme}: the {', '.join(stale)} table is stale or missing[/red]; "
                 f"run: tunemock spec --inferred --update-readme {check_readme}"
             )
             sys.exit(1)

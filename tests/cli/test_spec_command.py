@@ -8,9 +8,18 @@ from click.testing import CliRunner
 
 from mock_server.cli import main
 from mock_server.spec import SpecBundle, inferred_decisions
-from mock_server.spec.inferred import README_BEGIN, README_END, readme_section, rewrite_readme
+from mock_server.spec.inferred import (
+    README_BEGIN,
+    README_END,
+    block_markers,
+    blocks_in,
+    readme_section,
+    rewrite_readme,
+    stale_blocks,
+)
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+INFERRED = ROOT / "openapi" / "INFERRED.md"
 
 
 def test_spec_prints_every_operation_with_its_source(bundle: SpecBundle) -> None:
@@ -36,12 +45,37 @@ def test_spec_fails_on_an_invalid_spec_dir(tmp_path: Path) -> None:
     assert "missing spec files" in result.output
 
 
-def test_readme_carries_the_current_inferred_table(bundle: SpecBundle) -> None:
-    text = README.read_text(encoding="utf-8")
+def test_the_inferred_table_and_the_readme_summary_are_current(bundle: SpecBundle) -> None:
+    text = INFERRED.read_text(encoding="utf-8")
     assert readme_section(bundle) in text, (
-        "README's inferred-decisions table is stale: run "
+        "openapi/INFERRED.md is stale: run "
+        "`tunemock spec --inferred --update-readme openapi/INFERRED.md`"
+    )
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert blocks_in(readme) == ["inferred-summary"]
+    assert not stale_blocks(bundle, readme), (
+        "README's inferred summary is stale: run "
         "`tunemock spec --inferred --update-readme README.md`"
     )
+
+
+def test_every_generated_block_of_a_file_is_rewritten_and_checked(
+    bundle: SpecBundle, tmp_path: Path
+) -> None:
+    page = tmp_path / "page.md"
+    blocks = [block_markers(name) for name in ("inferred-summary", "inferred-decisions")]
+    page.write_text("".join(f"x\n{b}\nOLD\n{e}\n" for b, e in blocks), encoding="utf-8")
+    stale = CliRunner().invoke(main, ["spec", "--inferred", "--check-readme", str(page)])
+    said = " ".join(stale.output.split())
+    assert stale.exit_code == 1 and "inferred-decisions, inferred-summary table" in said
+    assert rewrite_readme(bundle, page) is True
+    text = page.read_text(encoding="utf-8")
+    assert "OLD" not in text and readme_section(bundle) in text
+    assert "| all |" in text and not stale_blocks(bundle, text)
+    plain = tmp_path / "plain.md"
+    plain.write_text("no blocks here\n", encoding="utf-8")
+    missing = CliRunner().invoke(main, ["spec", "--inferred", "--check-readme", str(plain)])
+    assert missing.exit_code == 1
 
 
 def test_update_readme_rewrites_only_the_generated_block(
