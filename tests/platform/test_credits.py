@@ -10,9 +10,10 @@ import pytest
 
 from mock_server.credits import CostTable
 from mock_server.errors import ConfigError
+from mock_server.scenario import DEMO_SCENARIO
 from tests.finetune.helpers import doc_submit_body
 from tests.fixtures.contract import conforms
-from tests.scenarios.test_scenarios import AVAILABLE_ID, DEMO, KEY, v2_body
+from tests.scenarios.test_scenarios import AVAILABLE_ID, KEY, v2_body
 
 pytestmark = pytest.mark.anyio
 
@@ -54,7 +55,7 @@ async def test_fine_tunes_cost_by_base_model_and_steps(make_client) -> None:
 
 
 async def test_inference_costs_by_steps_and_hardware(make_client) -> None:
-    async with make_client(key=KEY, costs=COSTS, scenario=DEMO, clock="virtual") as client:
+    async with make_client(key=KEY, costs=COSTS, scenario=DEMO_SCENARIO, clock="virtual") as client:
         start = await balance(client, KEY)  # 500, from the scenario
         body = v2_body(AVAILABLE_ID)  # steps 25, hardware "cost" → 2.5
         assert (await client.post("/v1/flux-dev-finetuned", json=body)).status_code == 200
@@ -67,7 +68,9 @@ async def test_inference_costs_by_steps_and_hardware(make_client) -> None:
 
 
 async def test_406_at_zero_credits_changes_nothing(make_client) -> None:
-    async with make_client(key=KEY, scenario=DEMO, clock="virtual", datasets="skip") as client:
+    async with make_client(
+        key=KEY, scenario=DEMO_SCENARIO, clock="virtual", datasets="skip"
+    ) as client:
         await client.put(f"/_mock/credits/{KEY}", json={"credits": 0})
         before = (await client.get("/_mock/jobs")).json()
         submit = await client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
