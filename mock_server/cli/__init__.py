@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 #: Subcommand name -> "module:attribute". Imported only when the command runs or `--help`
-#: lists it: `serve` must not pay ~0.2 s for the harness's schemathesis and hypothesis
-#: (startup is spawn to the first 200, issue 13), nor `check` for uvicorn and the app.
+#: lists it: `serve` must not pay for importing the harness's schemathesis and hypothesis
+#: (startup counts until the first answer), nor `check` for uvicorn and the app.
 SUBCOMMANDS: dict[str, str] = {
     "spec": "mock_server.cli.spec_cmd:spec",
     "serve": "mock_server.cli.serve_cmd:serve",

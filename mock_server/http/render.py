@@ -66,8 +66,8 @@ class AnswerCache:
     """JSON answers kept by key while what they were rendered from is the same: `made_of` is
     compared by value, which is an identity check for decoded jobs and their transitions
     (immutable and shared, see lifecycle.stored.DecodedJobs), so a hit re-sends the same
-    response instead of rendering, encoding and building one, which were a fifth of a
-    details request (issue 13). A Response holds no per-request state and can be sent any
+    response instead of rendering, encoding and building one, a large share of a
+    details request. A Response holds no per-request state and can be sent any
     number of times. Emptied when full."""
 
     def __init__(self, size: int = 4096) -> None:

@@ -28,8 +28,8 @@ def branch_for(doc: SpecDocument, schema: Mapping[str, Any], value: Any) -> Mapp
 
 class _Plan(NamedTuple):
     """What one (branch) schema asks of apply_defaults, worked out once per schema: walking
-    the schema's $refs, allOf parts and properties on every submit was a fifth of it
-    (issue 13)."""
+    the schema's $refs, allOf parts and properties on every submit was a large share of
+    it."""
 
     # (name, its default or None, its schema) for every declared property, in order
     properties: tuple[tuple[str, Any, Mapping[str, Any]], ...]

@@ -2,10 +2,10 @@
 
 Every request writes a journal entry and few are ever read. The memory store keeps the
 entry object and formats it on reading; the SQLite store has to put it in the file, and
-formatting plus JSON-encoding each one there was ~40 µs of a ~85 µs request (issue 13).
+formatting plus JSON-encoding each one there was about half of a small request's time.
 An entry that can say what it is made of (a method `packed()` giving a codec name and
 atoms: str, bytes, numbers, None, tuples of them) goes to the file as `marshal` bytes
-instead (~1 µs), a whole batch of entries in one value; the codec registered under that
+instead, a whole batch of entries in one value; the codec registered under that
 name turns the atoms back into an entry when the journal is read, in any process of the
 server.
 

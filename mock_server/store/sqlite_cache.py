@@ -2,9 +2,9 @@
 
 Every request reads the file several times (the clock's offset, the fault rules, the job),
 and another worker process may have changed any of them at any moment, so none can be kept
-for a while. Whether the file changed is cheap to ask (store.sqlite_changes: ~0.2 µs in WAL
-mode), far cheaper than the read it replaces (4-7 µs), and a request reads unchanged rows
-far more often than changed ones (issue 13).
+for a while. Whether the file changed is cheap to ask (store.sqlite_changes), far cheaper
+than the read it replaces, and a request reads unchanged rows far more often than changed
+ones.
 
 Values are kept by region (what one write can change: the records of a kind, one meta
 key). A write of this process's own moves the file's mark too; when it can tell that no

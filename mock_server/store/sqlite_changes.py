@@ -4,9 +4,8 @@ connection of any process.
 In WAL mode (the store's), every commit rewrites the WAL-index header at the start of the
 file's `-shm` file, which every connection of every process shares through mmap: its
 change counter and frame count move (https://www.sqlite.org/walformat.html, "The WAL-Index
-Header"). Read through an mmap of our own, the header costs ~0.2 µs; `PRAGMA
-data_version`, SQLite's own answer, costs 2-4 µs, and the store asks before every read
-(issue 13). No library exposes the header, hence the few lines here.
+Header"). Read through an mmap of our own, the header costs a fraction of `PRAGMA
+data_version`, SQLite's own answer, and the store asks before every read. No library exposes the header, hence the few lines here.
 
 Without a `-shm` file (the file not in WAL mode: a file system without shared memory)
 the mark is `PRAGMA data_version`, asked on a connection that never writes.

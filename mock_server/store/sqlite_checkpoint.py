@@ -1,10 +1,9 @@
 """The SQLite store's checkpoints, from a thread of their own instead of a request's commit.
 
 In WAL mode a commit that takes the log past 1,000 pages copies them into the database file
-(a checkpoint) before it returns, and with synchronous=NORMAL that includes two fsyncs: ~4 ms
-of mostly waiting for the disk, every few hundred submits, in the thread that serves every
-request. Under load each one held up all 32 requests in flight: 41 of them in a 6 s submit
-run, 5 % of the time (issue 13; with this thread, 4, and that run's p99 22 -> 18 ms). Here a
+(a checkpoint) before it returns, and with synchronous=NORMAL that includes two fsyncs:
+milliseconds of mostly waiting for the disk, every few hundred submits, in the thread that
+serves every request, holding up every request in flight. Here a
 thread checkpoints every `interval` (SQLite releases the GIL while it copies and syncs;
 nothing to copy costs microseconds), and the serving connections checkpoint themselves only
 past `FALLBACK_PAGES`, should this thread fall behind.

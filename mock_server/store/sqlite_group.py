@@ -2,8 +2,8 @@
 to the file in one transaction.
 
 A submit's own transaction (BEGIN, INSERT, COMMIT, SQLite writing the pages to its log, a
-checkpoint every ~1,000 pages) was a fifth of a SQLite submit's CPU, and 32 clients
-submitting at once made 32 transactions in a row (issue 13). Here an insert made from a
+checkpoint every ~1,000 pages) was a large share of a SQLite submit's CPU, and N clients
+submitting at once made N transactions in a row. Here an insert made from a
 task waits for the end of the loop's turn: every insert asked for meanwhile is written in
 one transaction, and each task gets its own outcome (its record, or its Conflict) only once
 that transaction has committed, so an answer still never goes out before its write is in

@@ -1,7 +1,7 @@
 """The SQLite store's request journal: entries written in batches, by group commit.
 
 Every request appends an entry. Written one transaction each (insert, trim, commit), the
-journal was half of a SQLite-backed request (issue 13). Here an entry waits in the process
+journal was about half of a SQLite-backed request. Here an entry waits in the process
 about `interval` seconds (or until `batch` of them are waiting, or the journal is read, or
 the store closes; at most twice `interval` after the last request) and goes to the file
 with the others in one transaction. The cost: another worker process sees an entry up to
@@ -62,7 +62,7 @@ class JournalWriter:
         if due:
             # A busy server writes its batches here, in the thread that serves: from the
             # writer thread they cost three times the CPU (it and the serving thread take
-            # the GIL from each other at every row SQLite writes; issue 13).
+            # the GIL from each other at every row SQLite writes).
             self._flush_logged()
 
     def _run(self) -> None:

@@ -1,4 +1,4 @@
-"""Reads reuse a decoded job only while its stored doc is the same one (issue 13's cache)."""
+"""Reads reuse a decoded job only while its stored doc is the same one (the decoded-job cache)."""
 
 from __future__ import annotations
 

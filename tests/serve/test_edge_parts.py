@@ -1,4 +1,4 @@
-"""The pieces the one-pass edge is made of (issue 13): the spec matcher's fixed-path index, the
+"""The pieces the one-pass edge is made of: the spec matcher's fixed-path index, the
 answer cache, and the journal entry that formats itself only when read."""
 
 from __future__ import annotations
