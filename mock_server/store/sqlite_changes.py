@@ -5,7 +5,8 @@ In WAL mode (the store's), every commit rewrites the WAL-index header at the sta
 file's `-shm` file, which every connection of every process shares through mmap: its
 change counter and frame count move (https://www.sqlite.org/walformat.html, "The WAL-Index
 Header"). Read through an mmap of our own, the header costs a fraction of `PRAGMA
-data_version`, SQLite's own answer, and the store asks before every read. No library exposes the header, hence the few lines here.
+data_version`, SQLite's own answer, and the store asks before every read. No library
+exposes the header, hence the few lines here.
 
 Without a `-shm` file (the file not in WAL mode: a file system without shared memory)
 the mark is `PRAGMA data_version`, asked on a connection that never writes.
