@@ -11,8 +11,8 @@ from contracts.checks import PresenceRule, first_status_legal, legal_progress, p
 from contracts.errors import CheckFailure
 from mock_server.lifecycle.from_spec import lifecycles_from_spec
 from mock_server.spec import load_specs
+from mock_server.testing.bodies import doc_submit_body
 from mock_server.testing.live import LiveServer
-from tests.finetune.helpers import doc_submit_body
 
 BUNDLE = load_specs()
 LIFE = lifecycles_from_spec(BUNDLE)["finetune"]

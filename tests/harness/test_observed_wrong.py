@@ -128,7 +128,7 @@ def test_the_faithful_proxy_passes_the_same_reduced_run(real_clock_mock: LiveSer
 
 
 def test_an_unknown_spec_name_is_refused_naming_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="segmind-finetun'.*known: segmind-finetune"):
+    with pytest.raises(ValueError, match=r"segmind-finetun'.*known: segmind-finetune"):
         run_checks("http://127.0.0.1:9", specs=["segmind-finetun"])
 
 
