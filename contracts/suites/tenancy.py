@@ -11,6 +11,7 @@ import httpx
 from contracts.settings import mutation_blocked
 from contracts.suites.base import Suite
 from contracts.suites.flows import json_object
+from contracts.suites.webhooks import receiver
 
 #: What a key may answer for another key's resource: unauthorised, forbidden or not found.
 REFUSALS = (401, 403, 404)
@@ -107,10 +108,12 @@ class Tenancy(Suite):
             self.hidden("other_key_never_reads_request", label, answer, request_id)
 
     def webhooks(self, owner: str, other: str) -> None:
+        # the webhook points at our own receiver, never at an outside host
+        with receiver(self.settings.webhook_host, self.settings.webhook_port) as (own, _):
+            self._webhooks(owner, other, self.settings.webhook_url or own)
+
+    def _webhooks(self, owner: str, other: str, url: str) -> None:
         label = "tenancy webhooks"
-        url = self.settings.webhook_url or (
-            f"http://{self.settings.webhook_host}:{self.settings.webhook_port or 9}/tenancy"
-        )
         event_type = self.spec.operation("webhook_add").raw["x-webhook-limit"]["event_type"]
         added = self.call(
             "webhook_add",

@@ -41,11 +41,12 @@ Edit = Callable[[Exchange], None]
 
 @contextlib.contextmanager
 def hiding_proxy(
-    upstream: str, before: Edit | None = None, after: Edit | None = None
+    upstream: str, before: Edit | None = None, after: Edit | None = None, hide: bool = True
 ) -> Iterator[str]:
     """A proxy in front of `upstream` that answers /_mock with 404 (as the vendor would);
     `before` may edit a request, `after` an answer. URLs in answers stay the mock's own
-    (as the vendor's storage URLs point at another host than its API)."""
+    (as the vendor's storage URLs point at another host than its API). `hide=False`
+    forwards /_mock too: the target stays steerable."""
     client = httpx.Client(base_url=upstream, timeout=30)
 
     class Handler(BaseHTTPRequestHandler):
@@ -53,7 +54,7 @@ def hiding_proxy(
 
         def _forward(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            if self.path.split("?")[0].startswith("/_mock"):
+            if hide and self.path.split("?")[0].startswith("/_mock"):
                 self._send(404, {"content-type": "application/json"}, b'{"error": "Not found"}')
                 return
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
