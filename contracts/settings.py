@@ -12,8 +12,8 @@ from mock_server.lifecycle import load_timing
 GROUPS: tuple[str, ...] = (
     "schema",
     "lifecycle",
-    "presign",
     "tenancy",
+    "presign",
     "webhooks",
     "positive",
     "links",

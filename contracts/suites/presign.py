@@ -50,7 +50,7 @@ class Presign(Suite):
         return float(schema["x-url-ttl-seconds"]), schema["x-url-signing"]
 
     def upload_url(self) -> None:
-        key = self.target.tenant("presign")
+        key = self.key_for("presign")
         answer = self.call(
             "finetune_upload_presigned_url", key=key, json={"name": "presign.zip"}, valid=True
         )

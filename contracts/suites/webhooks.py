@@ -18,7 +18,7 @@ from typing import Any
 from contracts.checks import expect
 from contracts.settings import mutation_blocked
 from contracts.suites.base import Suite
-from contracts.suites.flows import submit_body, tiny_png, upload
+from contracts.suites.flows import json_object, submit_body, tiny_png, upload
 from contracts.target import is_loopback
 from mock_server.lifecycle.from_spec import lifecycles_from_spec
 from mock_server.spec.schemas import schema_validator
@@ -90,32 +90,26 @@ class Webhooks(Suite):
             for hook in self.spec.webhooks
             if hook.family == "segmind-finetune"
         }
-        key = self.target.tenant("webhooks")
+        key = self.key_for("webhooks")
         settings = self.settings
         with receiver(settings.webhook_host, settings.webhook_port) as (own_url, payloads):
             url = settings.webhook_url or own_url
             event_type = self.spec.operation("webhook_add").raw["x-webhook-limit"]["event_type"]
-            self.call(
+            added = self.call(
                 "webhook_add",
                 key=key,
                 json={"webhook_url": url, "event": {"types": [event_type]}},
                 valid=True,
             )
-            s3_url = upload(self, key)
-            if s3_url is None:
-                return
-            body = submit_body(self.spec, s3_url)
-            submitted = self.target.request("POST", "/finetune/request/submit", key=key, json=body)
-            if submitted.status_code != 200:
-                self.record(
-                    "webhook_payloads_conform",
-                    label,
-                    False,
-                    f"Received: submit answered {submitted.status_code} / Documented: 200",
-                )
-                return
-            self.listen(payloads, len(life.webhook_events))
-            received = list(payloads)
+            webhook_id = json_object(added).get("webhook_id")
+            try:
+                if not self.submit(key, label):
+                    return
+                self.listen(payloads, len(life.webhook_events))
+                received = list(payloads)
+            finally:
+                if webhook_id:
+                    self.deactivate_webhook(key, str(webhook_id))
         events = [p.get("event") for p in received]
         for payload in received:
             event = str(payload.get("event"))
@@ -150,6 +144,23 @@ class Webhooks(Suite):
             f"events {events}",
             "each event delivered once after a 2xx",
         )
+
+    def submit(self, key: str, label: str) -> bool:
+        """A fine-tune on our own dataset, whose events the receiver will hear."""
+        s3_url = upload(self, key)
+        if s3_url is None:
+            return False
+        body = submit_body(self.spec, s3_url)
+        submitted = self.target.request("POST", "/finetune/request/submit", key=key, json=body)
+        if submitted.status_code != 200:
+            self.record(
+                "webhook_payloads_conform",
+                label,
+                False,
+                f"Received: submit answered {submitted.status_code} / Documented: 200",
+            )
+            return False
+        return True
 
     def listen(self, payloads: list[dict[str, Any]], expected: int) -> None:
         """Until `expected` payloads arrived or the budget ran out; then a moment more, for
