@@ -190,6 +190,11 @@ class SchemaCheck:
         self._validator = schema_validator(doc, schema)
         self._quick = QuickCheck(doc, schema)
 
+    @property
+    def pointer(self) -> str:
+        """Where the schema sits: the spec file and the pointer in it."""
+        return f"{self._doc.path.name}{self._pointer}"
+
     def problems(self, instance: Any) -> list[Detail]:
         """Every failure, sorted by where it sits in the value. May raise RecursionError."""
         if self._quick.holds(instance):  # most requests are valid: skip the slow validator
