@@ -57,6 +57,8 @@ class Config:
     rate_limits: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()  # fault rules loaded at start (see /_mock/faults)
     scenario: Path | None = None  # a scenario file (YAML/JSON) loaded into the state at start
+    # origins a browser app may call the vendor routes from ("*": any); empty: no CORS
+    cors: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """Every setting as JSON (hands a resolved config to uvicorn worker processes)."""

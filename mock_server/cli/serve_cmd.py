@@ -86,6 +86,13 @@ def banner(config: Config, apis: list[str]) -> str:
     help="Scenario file (YAML/JSON) to pre-load: tenants, credits, webhooks, jobs in any "
     "state (e.g. fixtures/scenarios/demo.yaml).",
 )
+@click.option(
+    "--cors",
+    default=None,
+    metavar="ORIGINS",
+    help="Let browser apps from these origins (comma-separated; '*' for any) call the "
+    "vendor routes: preflights answered, CORS headers added (never on /_mock) [default: off].",
+)
 def serve(
     host: str | None,
     port: int | None,
@@ -96,6 +103,7 @@ def serve(
     datasets: str | None,
     workers: int | None,
     scenario: Path | None,
+    cors: str | None,
 ) -> None:
     """Start the mock (defaults: 127.0.0.1:8000, in-memory state, real clock, fast timing).
 
@@ -112,6 +120,7 @@ def serve(
             datasets=datasets,
             workers=workers,
             scenario=scenario,
+            cors=cors,
         )
         if config.workers > 1 and config.state is None:
             raise click.UsageError("--workers > 1 needs --state FILE: memory is per process")
