@@ -18,6 +18,7 @@ from mock_server import scenario
 from mock_server.admin import dashboard_ops
 from mock_server.admin import routes as admin_routes
 from mock_server.config import Config
+from mock_server.config_check import check_groups
 from mock_server.credits import Credits
 from mock_server.errors import ConfigError, DomainError
 from mock_server.faults import Faults
@@ -142,6 +143,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     """Build the mock for `config` (defaults: in-memory state, real clock, fast timing)."""
     config = config or Config()
     spec = load_specs(config.spec_dir)
+    groups = [op.operation_id for op in spec.operations if op.operation_id]
+    check_groups(config.rate_limits, config.key_settings, [*groups, *spec.documents])
     rt = Runtime.build(config, spec, store)
     services = build_services(rt)
     if config.scenario is not None:  # a bad file stops the start (ConfigError)

@@ -21,6 +21,9 @@ def banner(config: Config, apis: list[str]) -> str:
     """What a person needs on start: where it listens, what it serves, how to point the SDK."""
     base = f"http://{config.host}:{config.port}"
     keys = f"{len(config.api_keys)} configured" if config.api_keys else "any non-empty key"
+    # with keys configured, the examples use one that works (any other gets 401)
+    usable = [k for k in config.api_keys if not config.key_settings.get(k, {}).get("disabled")]
+    key = usable[0] if usable else "any-key"
     return "\n".join(
         [
             f"[bold]tunemock[/bold] listening on [cyan]{base}[/cyan]",
@@ -31,9 +34,9 @@ def banner(config: Config, apis: list[str]) -> str:
             f"  keys     x-api-key: {keys} (each key is a tenant)",
             f"  ui       [cyan]{base}/_mock/ui/[/cyan]  (the dashboard)",
             f"  admin    {base}/_mock/health · /_mock/clock · /_mock/jobs · /_mock/requests",
-            f"  SDK      SegmindClient(api_key='any-key', base_url='{base}/v1'); "
+            f"  SDK      SegmindClient(api_key='{key}', base_url='{base}/v1'); "
             f"Finetune.base_url = '{base}/finetune/request'",
-            f"  curl     curl -H 'x-api-key: any-key' {base}/finetune/request/list",
+            f"  curl     curl -H 'x-api-key: {key}' {base}/finetune/request/list",
         ]
     )
 
