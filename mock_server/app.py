@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -17,6 +18,7 @@ from mock_server import scenario
 from mock_server.admin import dashboard_ops
 from mock_server.admin import routes as admin_routes
 from mock_server.config import Config
+from mock_server.config_check import check_groups
 from mock_server.credits import Credits
 from mock_server.errors import ConfigError, DomainError
 from mock_server.faults import Faults
@@ -24,9 +26,10 @@ from mock_server.files import routes as files_routes
 from mock_server.finetune import routes as finetune_routes
 from mock_server.http.auth import ApiKeyAuth
 from mock_server.http.context import Handler
+from mock_server.http.cors import VendorCors
 from mock_server.http.dispatch import Dispatcher
 from mock_server.http.edge import EdgeParts, MockApp
-from mock_server.http.faults import FaultInjection, InjectedDrop
+from mock_server.http.faults import ConnectionAbort, FaultInjection, InjectedDrop
 from mock_server.http.journal import RequestJournal
 from mock_server.http.ratelimit import RateLimit
 from mock_server.http.render import error_response
@@ -140,6 +143,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     """Build the mock for `config` (defaults: in-memory state, real clock, fast timing)."""
     config = config or Config()
     spec = load_specs(config.spec_dir)
+    groups = [op.operation_id for op in spec.operations if op.operation_id]
+    check_groups(config.rate_limits, config.key_settings, [*groups, *spec.documents])
     rt = Runtime.build(config, spec, store)
     services = build_services(rt)
     if config.scenario is not None:  # a bad file stops the start (ConfigError)
@@ -202,8 +207,15 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         dispatcher=dispatcher,
         crashed=crashed,
     )
+    # around the edge, outermost first: the connection's abort (drop and truncate faults;
+    # it needs the server's own `send`), then CORS (a preflight is answered before any key,
+    # limit or fault applies)
+    outer = [Middleware(ConnectionAbort)]
+    if config.cors:
+        outer.append(Middleware(VendorCors, origins=config.cors))
     app = MockApp(
         parts,
+        outer=outer,
         routes=routes,
         lifespan=lifespan,
         exception_handlers={404: unroutable, Exception: crashed},

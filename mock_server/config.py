@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import yaml
 
+from mock_server.config_check import check_document, closest
 from mock_server.errors import ConfigError
 
 Timing = Literal["instant", "fast", "realistic"]
@@ -57,6 +58,8 @@ class Config:
     rate_limits: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()  # fault rules loaded at start (see /_mock/faults)
     scenario: Path | None = None  # a scenario file (YAML/JSON) loaded into the state at start
+    # origins a browser app may call the vendor routes from ("*": any); empty: no CORS
+    cors: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """Every setting as JSON (hands a resolved config to uvicorn worker processes)."""
@@ -78,12 +81,13 @@ class Config:
 _FIELD_TYPES = {f.name: f.type for f in fields(Config)}
 
 
-def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Turn file/env/flag values into the field types; ConfigError on unknown or bad ones."""
+def _coerce(values: Mapping[str, Any], source: str = "setting") -> dict[str, Any]:
+    """Turn file/env/flag values into the field types; ConfigError on unknown or bad ones
+    (ranges and choices are the schema's: config_check)."""
     out: dict[str, Any] = {}
     for key, value in values.items():
         if key not in _FIELD_TYPES:
-            raise ConfigError(f"unknown setting {key!r}")
+            raise ConfigError(f"unknown setting {key!r}{closest(key, _FIELD_TYPES)}")
         kind = str(_FIELD_TYPES[key])
         try:
             if kind.startswith("int"):
@@ -99,18 +103,8 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
             elif kind.startswith("tuple"):
                 value = tuple(value)
         except (TypeError, ValueError) as exc:
-            raise ConfigError(f"setting {key!r}: {exc}") from exc
+            raise ConfigError(f"{source} {key!r}: {exc}") from exc
         out[key] = value
-    if out.get("journal_size", 0) < 0:
-        raise ConfigError("journal_size must be 0 (no journal) or more")
-    if out.get("timing", "fast") not in ("instant", "fast", "realistic"):
-        raise ConfigError(f"timing must be instant, fast or realistic, not {out['timing']!r}")
-    if out.get("datasets", "fetch") not in ("fetch", "skip"):
-        raise ConfigError(f"datasets must be fetch or skip, not {out['datasets']!r}")
-    if out.get("webhook_targets", "any") not in ("any", "private", "loopback"):
-        raise ConfigError("webhook_targets must be any, private or loopback")
-    if out.get("clock", "real") not in ("real", "virtual"):
-        raise ConfigError(f"clock must be real or virtual, not {out['clock']!r}")
     return out
 
 
@@ -122,6 +116,7 @@ def from_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config {path}: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
+    check_document(raw, str(path))
     keys = raw.pop("keys", None)
     if isinstance(keys, dict):
         raw["api_keys"] = tuple(keys)
@@ -142,8 +137,21 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
 
 
 def build_config(config_file: Path | None = None, **flags: Any) -> Config:
-    """Defaults <- file <- env <- flags (flags given as None are not set)."""
+    """Defaults <- file <- env <- flags (flags given as None are not set); each layer checked
+    against the config schema, its mistakes named after where they came from."""
     config = Config()
     if config_file is not None:
         config = config.with_overrides(**from_file(config_file))
-    return config.with_overrides(**from_env()).with_overrides(**flags)
+    for name, text in from_env().items():
+        variable = ENV_PREFIX + name.upper()
+        value = _coerce({name: text}, variable)
+        check_document(value, variable)
+        config = replace(config, **value)
+    for name, given in flags.items():
+        if given is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        value = _coerce({name: given}, flag)
+        check_document(value, flag)
+        config = replace(config, **value)
+    return config

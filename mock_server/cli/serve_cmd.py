@@ -22,6 +22,9 @@ def banner(config: Config, apis: list[str]) -> str:
     """What a person needs on start: where it listens, what it serves, how to point the SDK."""
     base = f"http://{config.host}:{config.port}"
     keys = f"{len(config.api_keys)} configured" if config.api_keys else "any non-empty key"
+    # with keys configured, the examples use one that works (any other gets 401)
+    usable = [k for k in config.api_keys if not config.key_settings.get(k, {}).get("disabled")]
+    key = usable[0] if usable else "any-key"
     return "\n".join(
         [
             f"[bold]tunemock[/bold] listening on [cyan]{base}[/cyan]",
@@ -32,9 +35,9 @@ def banner(config: Config, apis: list[str]) -> str:
             f"  keys     x-api-key: {keys} (each key is a tenant)",
             f"  ui       [cyan]{base}/_mock/ui/[/cyan]  (the dashboard)",
             f"  admin    {base}/_mock/health · /_mock/clock · /_mock/jobs · /_mock/requests",
-            f"  SDK      SegmindClient(api_key='any-key', base_url='{base}/v1'); "
+            f"  SDK      SegmindClient(api_key='{key}', base_url='{base}/v1'); "
             f"Finetune.base_url = '{base}/finetune/request'",
-            f"  curl     curl -H 'x-api-key: any-key' {base}/finetune/request/list",
+            f"  curl     curl -H 'x-api-key: {key}' {base}/finetune/request/list",
         ]
     )
 
@@ -93,6 +96,13 @@ def banner(config: Config, apis: list[str]) -> str:
     help="Pre-load the shipped demo scenario (tenant demo-key); datasets are then accepted "
     "unread unless --datasets says otherwise.",
 )
+@click.option(
+    "--cors",
+    default=None,
+    metavar="ORIGINS",
+    help="Let browser apps from these origins (comma-separated; '*' for any) call the "
+    "vendor routes: preflights answered, CORS headers added (never on /_mock) [default: off].",
+)
 def serve(
     host: str | None,
     port: int | None,
@@ -104,6 +114,7 @@ def serve(
     workers: int | None,
     scenario: Path | None,
     demo: bool,
+    cors: str | None,
 ) -> None:
     """Start the mock (defaults: 127.0.0.1:8000, in-memory state, real clock, fast timing).
 
@@ -124,6 +135,7 @@ def serve(
             datasets=datasets,
             workers=workers,
             scenario=scenario,
+            cors=cors,
         )
         if config.workers > 1 and config.state is None:
             raise click.UsageError("--workers > 1 needs --state FILE: memory is per process")

@@ -9,10 +9,11 @@ serves every vendor route; together about half of a details request (issue 13)."
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -91,12 +92,19 @@ class Edge:
 
 
 class MockApp(Starlette):
-    """Starlette with the mock's `Edge` outermost: Starlette's own middleware (errors,
-    exceptions) wraps only the routes the app serves itself."""
+    """Starlette with the mock's `Edge` outermost but for `outer` (wrapped around the edge,
+    outermost first): Starlette's own middleware (errors, exceptions) wraps only the routes
+    the app serves itself."""
 
-    def __init__(self, parts: EdgeParts, **kwargs: object) -> None:
+    def __init__(
+        self, parts: EdgeParts, outer: Sequence[Middleware] = (), **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.edge_parts = parts
+        self.outer = list(outer)
 
     def build_middleware_stack(self) -> ASGIApp:
-        return Edge(super().build_middleware_stack(), self.edge_parts)
+        app: ASGIApp = Edge(super().build_middleware_stack(), self.edge_parts)
+        for cls, args, kwargs in reversed(self.outer):
+            app = cls(app, *args, **kwargs)
+        return app

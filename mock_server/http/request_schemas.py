@@ -177,6 +177,19 @@ def _missing_property(error: ValidationError) -> list[str]:
     return [str(named[0])] if named else []
 
 
+def _message(error: ValidationError) -> str:
+    """jsonschema's message, or for a `contains` of listed values one naming them (its own
+    says only "does not contain items matching the given schema")."""
+    wanted = error.validator_value
+    if error.validator != "contains" or not isinstance(wanted, Mapping):
+        return str(error.message)
+    values = wanted.get("enum", [wanted["const"]] if "const" in wanted else None)
+    if not isinstance(values, list):
+        return str(error.message)
+    why = f" ({wanted['description']})" if isinstance(wanted.get("description"), str) else ""
+    return f"{error.instance!r} holds none of {values!r}{why}"
+
+
 class SchemaCheck:
     """One schema of one spec, compiled once; `problems()` lists every way a value fails it."""
 
@@ -189,6 +202,11 @@ class SchemaCheck:
         self._prefix = tuple(prefix)
         self._validator = schema_validator(doc, schema)
         self._quick = QuickCheck(doc, schema)
+
+    @property
+    def pointer(self) -> str:
+        """Where the schema sits: the spec file and the pointer in it."""
+        return f"{self._doc.path.name}{self._pointer}"
 
     def problems(self, instance: Any) -> list[Detail]:
         """Every failure, sorted by where it sits in the value. May raise RecursionError."""
@@ -233,7 +251,7 @@ class SchemaCheck:
     def _as_is(self, error: ValidationError) -> tuple[Any, Detail]:
         pointer = self._keyword_pointer(error.absolute_schema_path)
         path = [*error.absolute_path, *_missing_property(error)]
-        return self._detail(path, str(error.validator), error.message, pointer)
+        return self._detail(path, str(error.validator), _message(error), pointer)
 
     def _detail(
         self, path: Iterable[Any], rule: str, message: str, pointer: str

@@ -27,9 +27,11 @@ from mock_server.http.request_schemas import (
     OperationPlan,
     ParamPlan,
     compile_operation,
+    dotted,
     is_json,
 )
 from mock_server.spec import Operation, SpecBundle, SpecDocument
+from mock_server.texts import describe, find_unpaired, may_hold_surrogates, visible
 
 __all__ = ["RequestRejected", "RequestValidator", "ValidRequest"]
 
@@ -188,6 +190,27 @@ def _check(media: MediaPlan, instance: Any) -> None:
         first = problems[0]
         message = f"Invalid request body: {first['path']}: {first['message']}"
         raise RequestRejected(400, message, problems)
+
+
+def _check_text(media: MediaPlan, data: bytes, value: Any) -> None:
+    """400 naming the field when a JSON body's text holds an unpaired surrogate (`\\ud800`):
+    no answer could carry it back, whichever field or operation it came in (JSON is the
+    one body type that can bring one: forms, query strings and paths decode bytes as UTF-8
+    with replacement, headers as Latin-1)."""
+    if not may_hold_surrogates(data):
+        return
+    found = find_unpaired(value)
+    if found is None:
+        return
+    path, surrogate = found
+    where = visible(dotted(path))
+    detail: Detail = {
+        "path": where,
+        "rule": "unicode",
+        "pointer": media.check.pointer if media.check is not None else "",
+        "message": f"holds {describe(surrogate)}",
+    }
+    raise RequestRejected(400, f"Invalid request body: {where}: {detail['message']}", [detail])
 
 
 def _operation_key(operation: Operation) -> tuple[str, str, str]:
@@ -349,6 +372,7 @@ class RequestValidator:
             raise RequestRejected(415, f"{sent}: expected {plan.accepted}")
         if is_json(media_type):
             value = parse_json(data)
+            _check_text(media, data, value)
             _check(media, value)
             return media_type, value
         if is_form:

@@ -30,6 +30,8 @@ def parse(text: str | bytes) -> Any:
         return yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise InvalidInput(f"scenario: not valid YAML or JSON ({exc})") from exc
+    except RecursionError:  # both parsers recurse once per level of nesting
+        raise InvalidInput("scenario: not valid YAML or JSON (nested too deeply)") from None
 
 
 def checked(spec: SpecBundle, document: Any) -> Mapping[str, Any]:

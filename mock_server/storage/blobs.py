@@ -19,16 +19,34 @@ class Incomplete(Exception):
     """The upload's bytes did not match its declared Content-Length."""
 
 
+def _limit(root: Path, name: str, default: int) -> int:
+    try:
+        return int(os.pathconf(root, name))
+    except (OSError, ValueError):  # not known on this platform or file system
+        return default
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
+        # the file system's own limits, asked once: a longer name or path is the client's
+        # mistake (400), never an OSError (ENAMETOOLONG) from the first call that meets it
+        self._name_max = _limit(self.root, "PC_NAME_MAX", 255)
+        self._path_max = _limit(self.root, "PC_PATH_MAX", 4096)
 
     def path_of(self, key: str) -> Path:
-        """The file for a key like `uploads/abc/x.zip`; InvalidInput on traversal attempts."""
+        """The file for a key like `uploads/abc/x.zip`; InvalidInput on traversal attempts
+        and on names longer than the file system takes."""
         parts = PurePosixPath(key).parts
         if not parts or any(p in ("..", ".", "") or "\x00" in p for p in parts):
             raise InvalidInput(f"Invalid storage key {key!r}")
+        sizes = [len(os.fsencode(p)) for p in parts]
+        if (
+            max(sizes) > self._name_max
+            or len(os.fsencode(self.root)) + sum(sizes) + len(sizes) >= self._path_max
+        ):
+            raise InvalidInput(f"Storage key too long: each name may hold {self._name_max} bytes")
         target = self.root.joinpath(*parts).resolve()
         if not target.is_relative_to(self.root):
             raise InvalidInput(f"Invalid storage key {key!r}")

@@ -59,6 +59,7 @@ class StorageService:
         if not safe.lower().endswith(".zip"):
             safe += ".zip"
         path = f"{PREFIX}uploads/{tenant_dir(tenant)}/{uuid.uuid4().hex[:12]}-{safe}"
+        self.blobs.path_of(self.key_of(path))  # InvalidInput now, not when the PUT comes
         query = self.signer.upload_query("PUT", path, self._rt.clock.now(), self._upload_ttl)
         return {"presigned_url": f"{base_url}{path}?{urlencode(query)}", "s3_url": base_url + path}
 

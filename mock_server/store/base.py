@@ -14,12 +14,40 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
+from mock_server.errors import InvalidInput
+from mock_server.texts import (
+    describe,
+    escape_unpaired,
+    find_unpaired,
+    may_hold_surrogates,
+    visible,
+)
+
 
 def encode(value: Any) -> str:
     """A doc, meta value or journal entry as every store keeps it: compact JSON text, so what
     one store refuses (a set, a datetime) the other refuses too. Any Mapping is an object
     (json itself takes dicts only; a lazy journal entry is a Mapping)."""
     return json.dumps(value, separators=(",", ":"), default=_mapping)
+
+
+def encode_doc(value: Any) -> str:
+    """`encode` for what a record or meta value keeps: InvalidInput when it holds text no
+    answer could carry (an unpaired surrogate), so nothing is stored that cannot be read
+    back out over HTTP."""
+    text = encode(value)
+    if may_hold_surrogates(text):
+        found = find_unpaired(value)
+        if found is not None:
+            where = visible(".".join(str(part) for part in found[0])) or "(value)"
+            raise InvalidInput(f"{where}: holds {describe(found[1])}")
+    return text
+
+
+def decode(text: str) -> Any:
+    """A stored JSON text's value; unpaired surrogates (stored before they were refused)
+    read back escaped, as their six visible characters."""
+    return json.loads(escape_unpaired(text))
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -44,7 +72,7 @@ class Record:
 
     @cached_property
     def doc(self) -> Mapping[str, Any]:
-        decoded: Mapping[str, Any] = json.loads(self.text)
+        decoded: Mapping[str, Any] = decode(self.text)
         return decoded
 
     def seeded(self, doc: Mapping[str, Any]) -> Record:
@@ -58,7 +86,7 @@ class Record:
         cls, kind: str, id: str, tenant: str, doc: Mapping[str, Any], version: int = 1, seq: int = 0
     ) -> Record:
         """A record of `doc` (encoded as a store would)."""
-        return cls(kind, id, tenant, encode(doc), version, seq)
+        return cls(kind, id, tenant, encode_doc(doc), version, seq)
 
 
 class Store(Protocol):

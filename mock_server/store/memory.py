@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mock_server.errors import Conflict
-from mock_server.store.base import Record, encode
+from mock_server.store.base import Record, decode, encode, encode_doc
 
 #: A stored record: (tenant, doc as canonical JSON text, version, seq). A plain tuple of str
 #: and int on purpose: the garbage collector stops tracking such tuples (not dataclasses, not
@@ -45,7 +44,7 @@ class MemoryStore:
         return row
 
     def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
-        text = encode(doc)
+        text = encode_doc(doc)
         with self._lock:
             rows = self._rows.setdefault(kind, {})
             if id in rows:
@@ -93,7 +92,7 @@ class MemoryStore:
             # change gets its own copy, so a change that edits it in place and then raises
             # leaves nothing behind; the row is touched only after change and encode succeed.
             owner, doc, version, seq = row
-            new = (owner, encode(change(json.loads(doc))), version + 1, seq)
+            new = (owner, encode_doc(change(decode(doc))), version + 1, seq)
             self._rows[kind][id] = self._by_tenant[kind][owner][id] = new
             return _record(kind, id, new)
 
@@ -115,19 +114,19 @@ class MemoryStore:
     def get_meta(self, key: str) -> Any | None:
         with self._lock:
             text = self._meta.get(key)
-        return None if text is None else json.loads(text)
+        return None if text is None else decode(text)
 
     def set_meta(self, key: str, value: Any) -> None:
-        text = encode(value)
+        text = encode_doc(value)
         with self._lock:
             self._meta[key] = text
 
     def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
         with self._lock:
             text = self._meta.get(key)
-            encoded = encode(change(None if text is None else json.loads(text)))
+            encoded = encode_doc(change(None if text is None else decode(text)))
             self._meta[key] = encoded
-        return json.loads(encoded)
+        return decode(encoded)
 
     def append_journal(self, entry: Mapping[str, Any], keep: int) -> None:
         # kept as given and encoded when read: a lazy entry (http.capture.JournalEntry) is
@@ -140,7 +139,7 @@ class MemoryStore:
     def journal(self, limit: int) -> Sequence[Mapping[str, Any]]:
         with self._lock:
             newest = list(itertools.islice(reversed(self._journal), max(limit, 0)))
-        return [json.loads(encode(entry)) for entry in newest]
+        return [decode(encode(entry)) for entry in newest]
 
     def reset(self) -> None:
         with self._lock:

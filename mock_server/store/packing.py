@@ -16,13 +16,12 @@ does not load is skipped with a warning, never an error for the reader.
 
 from __future__ import annotations
 
-import json
 import logging
 import marshal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from mock_server.store.base import encode
+from mock_server.store.base import decode, encode
 
 log = logging.getLogger("tunemock")
 
@@ -91,7 +90,7 @@ def _entry(item: Any) -> dict[str, Any] | None:
         if not isinstance(item, str):
             name, atoms = item
             item = encode(_CODECS[name](atoms))
-        value = json.loads(item)
+        value = decode(item)
     except (ValueError, TypeError, KeyError) as exc:
         log.warning("request journal: skipped an entry that cannot be read (%r)", exc)
         return None

@@ -4,7 +4,6 @@ surviving restarts and kill -9."""
 from __future__ import annotations
 
 import itertools
-import json
 import sqlite3
 import threading
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.errors import Conflict
-from mock_server.store.base import Record, encode
+from mock_server.store.base import Record, decode, encode_doc
 from mock_server.store.packing import unpack_batch
 from mock_server.store.sqlite_cache import ReadCache
 from mock_server.store.sqlite_checkpoint import FALLBACK_PAGES, Checkpointer
@@ -78,7 +77,9 @@ class SqliteStore:
     SqliteStore (as uvicorn's spawned workers do): SQLite connections must not cross a fork.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, journal_clock: Callable[[], float] = time.monotonic) -> None:
+        """`journal_clock` times the journal's batches (tests hold it still: a batch then
+        closes only when read, whatever the machine's load)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -88,7 +89,7 @@ class SqliteStore:
         self._cache = ReadCache(self._connect)
         # the request journal, written in batches; a region of its own, which nothing reads
         # through the cache: its batches leave the values read before them in place
-        self._journal = JournalWriter(lambda: self._write(_JOURNAL))
+        self._journal = JournalWriter(lambda: self._write(_JOURNAL), clock=journal_clock)
         self._group = GroupCommit(self._insert_all)
         self._checkpoints = Checkpointer(self._connect)  # started by the first write
         try:
@@ -186,7 +187,7 @@ class SqliteStore:
             self._cache.after_write(conn, start, region)
 
     def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
-        [outcome] = self._insert_all([NewRecord(kind, tenant, id, encode(doc))])
+        [outcome] = self._insert_all([NewRecord(kind, tenant, id, encode_doc(doc))])
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
@@ -194,7 +195,7 @@ class SqliteStore:
     async def insert_grouped(
         self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]
     ) -> Record:
-        return await self._group.insert(NewRecord(kind, tenant, id, encode(doc)))
+        return await self._group.insert(NewRecord(kind, tenant, id, encode_doc(doc)))
 
     def _insert_all(self, group: Sequence[NewRecord]) -> list[Record | Exception]:
         """Every record in one transaction; an id that exists already is that one's Conflict
@@ -256,7 +257,7 @@ class SqliteStore:
             if row is None:
                 return None
             old = _record(row)
-            text = encode(change(old.doc))
+            text = encode_doc(change(old.doc))
             conn.execute(
                 "UPDATE records SET doc = ?, version = ? WHERE seq = ?",
                 (text, old.version + 1, old.seq),
@@ -284,7 +285,7 @@ class SqliteStore:
 
     def get_meta(self, key: str) -> Any | None:
         text = self._cache.read(key, key, self._meta_text, key)
-        return None if text is None else json.loads(text)  # each reader's own copy
+        return None if text is None else decode(text)  # each reader's own copy
 
     def _meta_text(self, key: str) -> str | None:
         with self._connection() as conn:
@@ -292,7 +293,7 @@ class SqliteStore:
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: Any) -> None:
-        text = encode(value)
+        text = encode_doc(value)
         with self._write(key) as conn:
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
@@ -303,13 +304,13 @@ class SqliteStore:
     def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
         with self._write(key) as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-            encoded = encode(change(None if row is None else json.loads(row[0])))
+            encoded = encode_doc(change(None if row is None else decode(row[0])))
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, encoded),
             )
-        return json.loads(encoded)
+        return decode(encoded)
 
     def append_journal(self, entry: Mapping[str, Any], keep: int) -> None:
         """Batched (store.sqlite_journal): every request writes an entry, and a transaction

@@ -37,10 +37,10 @@ def test_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     ("content", "message"),
     [
         ("colour: blue\n", "unknown setting 'colour'"),
-        ("timing: slow\n", "timing must be"),
+        ("timing: slow\n", "timing: 'slow' is not one of"),
         ("port: eighty\n", "port"),
         ("- a list\n", "mapping"),
-        ("journal_size: -1\n", "journal_size must be 0"),
+        ("journal_size: -1\n", "journal_size: -1 is less than the minimum of 0"),
     ],
 )
 def test_bad_config_files_are_named(tmp_path: Path, content: str, message: str) -> None:

@@ -110,9 +110,10 @@ ROWS: list[Row] = [
         {"content": b'{"seconds": 1, "seconds": "x"}', "headers": JSON}),
     Row("json-invalid-utf8-webhook-add", "POST", "/webhook/add", 400, "segmind",
         {"content": b'{"webhook_url": "http://127.0.0.1:9/\xc3\x28"}', "headers": JSON}),
-    Row("json-lone-surrogate-v2", "POST", V2, 404, "segmind",
+    Row("json-lone-surrogate-v2", "POST", V2, 400, "segmind",  # no answer could carry it
         {"content": json.dumps(PARAMS | {"prompt": "\ud800", "finetune_id": "x"}).encode(),
-         "headers": JSON}, "not found", op="inference_v2_submit_flux_dev_finetuned"),
+         "headers": JSON}, "prompt: holds an unpaired surrogate",
+        op="inference_v2_submit_flux_dev_finetuned"),
     # --- sizes ------------------------------------------------------------------------
     Row("body-50mb-json-submit", "POST", "/finetune/request/submit", 413, "segmind",
         {"content": b'{"name": "' + b"x" * (50 * MB) + b'"}', "headers": JSON}, "too large"),

@@ -43,9 +43,27 @@ async def _entry(body: bytes = b'{"password": "hunter22", "n": 1}') -> JournalEn
     return JournalEntry(("method", "status", "fault"), ("POST", 200, None), exchange)
 
 
+class StillClock:
+    """The journal writer's clock, moved only by the test: a batch closes when the test
+    reads the journal, never because the machine was slow between two appends (on the
+    wall clock, a first append more than 20 ms after the store opened went alone, and a
+    test expecting one batch found two rows)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "s.db")
+def clock() -> StillClock:
+    return StillClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: StillClock) -> Iterator[SqliteStore]:
+    opened = SqliteStore(tmp_path / "s.db", journal_clock=clock)
     yield opened
     opened.close()
 
@@ -124,6 +142,21 @@ def test_an_entry_marshal_cannot_take_goes_as_json(store: SqliteStore) -> None:
     assert store.journal(5) == [{"n": 2}, {"n": 1}]
     [row] = _rows(store)
     assert marshal.loads(row) == ("journal-batch/1", 5, ['{"n":1}', '{"n":2}'])
+
+
+def test_the_first_entry_after_a_quiet_interval_goes_alone(
+    store: SqliteStore, clock: StillClock
+) -> None:
+    # why a test expecting one batch of two entries must hold the writer's clock: on the
+    # wall clock, a loaded machine let an interval pass between opening the store and the
+    # first append, and that append went to the file alone
+    clock.now += 1.0
+    store.append_journal({"n": 1}, keep=5)
+    store.append_journal({"n": 2}, keep=5)
+    clock.now += 0.001  # still within the writer's interval
+    store.append_journal({"n": 3}, keep=5)
+    assert store.journal(5) == [{"n": 3}, {"n": 2}, {"n": 1}]
+    assert [len(list(packing.unpack_batch(row)[1])) for row in _rows(store)] == [1, 2]
 
 
 def test_a_batch_says_how_many_entries_the_journal_keeps() -> None:

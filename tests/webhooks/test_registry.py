@@ -47,14 +47,28 @@ async def test_only_one_finetune_webhook_at_a_time(mock_client: httpx.AsyncClien
     assert second.status_code == 409
     message = conforms("webhook_add", second)["error"]
     assert "delete the old webhook" in message and first["webhook_id"] in message
-    other_type = await add(mock_client, "http://127.0.0.1:9/c", ["PIXELFLOW"])
-    assert other_type.status_code == 200  # the limit is for fine-tune webhooks
     other_tenant = await add(
         mock_client, "http://127.0.0.1:9/d", ["FINETUNE"], headers={"x-api-key": KEY_B}
     )
     assert other_tenant.status_code == 200  # one per account
     await mock_client.get("/webhook/inactive", params={"webhook_id": first["webhook_id"]})
     assert (await add(mock_client, "http://127.0.0.1:9/e", ["FINETUNE"])).status_code == 200
+
+
+@pytest.mark.parametrize("route", ["/webhook/add", "/webhook/update"])
+async def test_a_webhook_for_no_type_the_mock_delivers_is_refused_naming_those_it_does(
+    mock_client: httpx.AsyncClient, route: str
+) -> None:
+    body = {"webhook_id": "wh_1", "webhook_url": "http://127.0.0.1:9/c"}
+    answer = await mock_client.post(
+        route, json={**body, "event": {"types": ["TRAINING_COMPLETED", "PIXELFLOW"]}}
+    )
+    assert answer.status_code == 400, answer.text
+    assert conforms("webhook_add", answer)["error"] == (
+        "Invalid request body: event.types: ['TRAINING_COMPLETED', 'PIXELFLOW'] holds none of "
+        "['FINETUNE'] (the event types the mock delivers)"
+    )
+    assert (await mock_client.get("/webhook/get")).json() == {"webhooks": []}
 
 
 async def test_another_tenants_webhook_is_unknown(mock_client: httpx.AsyncClient) -> None:
