@@ -22,6 +22,7 @@ from mock_server.errors import ConfigError, DomainError
 from mock_server.faults import Faults
 from mock_server.files import routes as files_routes
 from mock_server.finetune import routes as finetune_routes
+from mock_server.http.admin_guard import AdminGuard
 from mock_server.http.auth import ApiKeyAuth
 from mock_server.http.context import Handler
 from mock_server.http.dispatch import Dispatcher
@@ -171,6 +172,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
             yield
             background.cancel_scope.cancel()
         await webhooks.sender.aclose()
+        services["storage"].close()  # the memory mode's scratch folder
         # a stop loses nothing: the journal's last batch is written, and SQLite's log is
         # checkpointed into the file as its last connection closes (kill -9 still loses at
         # most the journal's last ~40 ms, and no job). A store given to create_app is its
@@ -199,6 +201,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         faults=FaultInjection(faults, dispatcher.family_for_path),
         limits=RateLimit(config.rate_limits),
         keys=ApiKeyAuth(frozenset(config.api_keys), config.key_settings),
+        admin=AdminGuard(config.admin_token, config.allowed_hosts, dashboard.login_page),
         dispatcher=dispatcher,
         crashed=crashed,
     )

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_server.http.admin_guard import AdminGuard
 from mock_server.http.auth import ApiKeyAuth
 from mock_server.http.call import Call, classify
 from mock_server.http.capture import Exchange
@@ -39,6 +40,7 @@ class EdgeParts:
     faults: FaultInjection
     limits: RateLimit
     keys: ApiKeyAuth
+    admin: AdminGuard  # /_mock and the dashboard: Host, token, no unasked state changes
     dispatcher: Dispatcher
     crashed: Crashed  # the answer to a bug of the mock (logged by it)
 
@@ -77,7 +79,10 @@ class Edge:
 
     async def _guarded(self, scope: Scope, call: Call, receive: Receive, send: Send) -> None:
         parts = self.parts
-        refusal, send = await parts.faults.apply(scope, call, send)
+        # the admin guard first: a refused admin request reaches nothing (faults exempt /_mock)
+        refusal = parts.admin.refusal(scope, call)
+        if refusal is None:
+            refusal, send = await parts.faults.apply(scope, call, send)
         if refusal is None:
             # a limited request never reaches a handler; the tenant is known before one runs
             refusal = parts.limits.refusal(call) or parts.keys.refusal(scope, call)

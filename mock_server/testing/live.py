@@ -30,7 +30,7 @@ class LiveServer:
     process: subprocess.Popen[bytes]
 
     def reset(self) -> None:
-        httpx.post(f"{self.base_url}/_mock/reset").raise_for_status()
+        httpx.post(f"{self.base_url}/_mock/reset", json={}).raise_for_status()
 
     def advance(self, seconds: float) -> None:
         httpx.post(

@@ -68,7 +68,9 @@ async def test_forcing_an_unknown_job_is_404(mock_client: httpx.AsyncClient) -> 
 async def test_reset_forgets_everything(mock_client: httpx.AsyncClient) -> None:
     await mock_client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
     await mock_client.post("/_mock/clock/advance", json={"seconds": 50})
-    assert conforms("admin_reset", await mock_client.post("/_mock/reset")) == {"reset": True}
+    assert conforms("admin_reset", await mock_client.post("/_mock/reset", json={})) == {
+        "reset": True
+    }
     assert (await mock_client.get("/finetune/request/list")).json() == []
     assert (await mock_client.get("/_mock/clock")).json()["offset_seconds"] == 0
 

@@ -84,7 +84,7 @@ async def test_rules_from_the_config_file_survive_a_reset(make_client, tmp_path:
     rules = ({"match": {"path": "/webhook/*"}, "action": {"status": 504}},)
     async with make_client(key="k", faults=rules) as client:
         assert (await client.get("/webhook/get")).status_code == 504
-        await client.post("/_mock/reset")
+        await client.post("/_mock/reset", json={})
         assert (await client.get("/webhook/get")).status_code == 504
         await client.delete("/_mock/faults")
         assert (await client.get("/webhook/get")).status_code == 200

@@ -98,10 +98,10 @@ async def test_loaded_jobs_go_on_along_their_plan_and_fresh_webhooks_hear_only_t
             "admin_scenario_load", await client.post("/_mock/scenario", json=document)
         )
         assert [w["tenant"] for w in loaded["webhooks"]] == [KEY]
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
         assert webhook_receiver.received == []  # nothing that happened before the load
         await client.post("/_mock/clock/advance", json={"seconds": 86_400})
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
         heard = {(job_id(r.json()), r.json()["status"]) for r in webhook_receiver.received}
         async with httpx.AsyncClient(
             transport=client._transport, base_url=str(client.base_url), headers={"x-api-key": KEY}
