@@ -192,8 +192,11 @@ async def test_the_export_loads_back_into_a_fresh_mock(make_client, webhook_rece
     document["tenants"][0]["webhooks"] = [{"url": webhook_receiver.url}]
     async with make_client(key=KEY, scenario=DEMO, clock="virtual") as client:
         await client.post("/_mock/scenario", json=document)
-        exported = await client.get("/_mock/scenario")
-        as_json = (await client.get("/_mock/scenario", params={"format": "json"})).json()
+        # keys as they are, asked for: an export masks them by default
+        exported = await client.get("/_mock/scenario", params={"keys": "full"})
+        as_json = (
+            await client.get("/_mock/scenario", params={"format": "json", "keys": "full"})
+        ).json()
         before = await statuses(client)
     assert exported.headers["content-type"].startswith("application/yaml")
     assert yaml.safe_load(exported.text) == as_json
@@ -203,7 +206,9 @@ async def test_the_export_loads_back_into_a_fresh_mock(make_client, webhook_rece
         )
         assert loaded.status_code == 200, loaded.text
         assert await statuses(fresh) == before
-        again = (await fresh.get("/_mock/scenario", params={"format": "json"})).json()
+        again = (
+            await fresh.get("/_mock/scenario", params={"format": "json", "keys": "full"})
+        ).json()
         hook = (await fresh.get("/webhook/get")).json()
     assert again["tenants"] == as_json["tenants"]
     assert hook["webhooks"][0]["webhook_url"] == webhook_receiver.url
