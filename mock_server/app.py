@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -25,6 +26,7 @@ from mock_server.finetune import routes as finetune_routes
 from mock_server.http.admin_guard import AdminGuard
 from mock_server.http.auth import ApiKeyAuth
 from mock_server.http.context import Handler
+from mock_server.http.disk import DiskWatch, full_disk
 from mock_server.http.dispatch import Dispatcher
 from mock_server.http.edge import EdgeParts, MockApp
 from mock_server.http.faults import FaultInjection, InjectedDrop
@@ -96,6 +98,7 @@ def build_services(rt: Runtime) -> dict[str, Any]:
         services["faults"].after_reset()
 
     services["reset"] = reset
+    services["disk"] = DiskWatch()  # a full disk met while serving, for /_mock/health
     services["jobs"] = {
         "finetune": services["finetune"],
         "inference": services["inference"],
@@ -187,7 +190,13 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
 
     async def crashed(request: Request, exc: Exception) -> Response:
         # a bug of the mock: logged with its traceback, answered in the vendor's format
-        # (the journal records the 500), never as a bare text page
+        # (the journal records the 500), never as a bare text page; a full disk is no bug
+        full = full_disk(exc)
+        if full is not None:
+            services["disk"].saw(full, datetime.now(UTC))
+            log.warning("disk full on %s %s: %s", request.method, request.url.path, full)
+            family = dispatcher.family_for_path(request.url.path)
+            return error_response(family, 507, f"Insufficient storage on the mock: {full}")
         if not isinstance(exc, InjectedDrop):
             log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         family = dispatcher.family_for_path(request.url.path)
