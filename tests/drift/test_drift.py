@@ -74,7 +74,7 @@ def status_of(client: httpx.Client, job_id: str) -> str:
 
 
 def force_next(client: httpx.Client, job_id: str, body: dict[str, Any] | None = None) -> None:
-    answer = client.post(f"/_mock/jobs/{job_id}/status", json=body)
+    answer = client.post(f"/_mock/jobs/{job_id}/status", json=body or {})
     assert answer.status_code == 200, answer.text
 
 
