@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import socket
@@ -200,7 +201,9 @@ def serve(
     if config.workers == 1:
         freeze_startup_heap()
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-        server.run(sockets=[sock])
+        # uvicorn raises the Ctrl-C it caught once it has stopped; a stop is no error
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
         if not server.started:  # the app's start-up failed (uvicorn logged why)
             raise SystemExit(3)
         return
@@ -216,7 +219,8 @@ def serve(
         workers=config.workers,
         log_level="warning",
     )
-    _serve_workers(settings, sock)
+    with contextlib.suppress(KeyboardInterrupt):
+        _serve_workers(settings, sock)
 
 
 def _os_problem(exc: OSError | sqlite3.Error) -> str:

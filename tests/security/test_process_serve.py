@@ -152,6 +152,7 @@ def test_ctrl_c_removes_the_memory_modes_scratch_folder() -> None:
     if server.process.stdout:
         server.process.stdout.close()
     assert not own[0].exists(), out.decode(errors="replace")
+    assert server.process.returncode == 0, out.decode(errors="replace")  # a stop, no error
 
 
 def test_a_dead_processs_scratch_folder_is_swept_at_start(tmp_path: Path) -> None:
