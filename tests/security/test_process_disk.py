@@ -72,3 +72,19 @@ def test_a_start_on_a_full_disk_is_one_line(monkeypatch: pytest.MonkeyPatch) -> 
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1, result.output
     assert "No space left on device" in lines[0] and "Traceback" not in result.output
+
+
+@pytest.mark.anyio
+async def test_a_presigned_upload_on_a_full_disk_is_507(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def full_stream(*args: Any, **kwargs: Any) -> int:
+        _full()
+        return 0
+
+    async with running_app(key="k-disk", datasets="skip") as client:
+        urls = await client.request(
+            "GET", "/finetune/request/upload/pre-signed-url", json={"name": "d.zip"}
+        )
+        monkeypatch.setattr(BlobStore, "write_stream", full_stream)
+        put = await client.put(urls.json()["presigned_url"], content=b"PK\x05\x06" + b"\0" * 18)
+        assert put.status_code == 507
+        assert (await client.get("/_mock/health")).json()["status"] == "degraded"
