@@ -81,7 +81,7 @@ def lifecycle() -> dict[str, Any]:
                 started = time.perf_counter()
                 job = client.post("/finetune/request/submit", json=submit_body())
                 job.raise_for_status()
-                client.post("/_mock/webhooks/flush").raise_for_status()
+                client.post("/_mock/webhooks/flush", json={}).raise_for_status()
                 received = receiver.wait_for(3, timeout=30)
                 seconds = time.perf_counter() - started
                 finetune_id = job.json()["finetune_id"]

@@ -109,7 +109,11 @@ class Target:
         return f"{self.api_key}-{role}-{self.run_id}"
 
     def admin(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        """The mock's /_mock API (only when `is_mock`)."""
+        """The mock's /_mock API (only when `is_mock`). A POST/PUT/PATCH always carries a
+        JSON body (`{}` when there is nothing to say): the mock refuses a body a web page
+        could send unasked (none, text, a form)."""
+        if method.upper() in ("POST", "PUT", "PATCH") and not {"json", "content", "data"} & set(kw):
+            kw["json"] = {}
         return self.request(method, f"/_mock{path}", auth=False, **kw)
 
     def detect_mock(self) -> bool:

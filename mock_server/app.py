@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -24,9 +25,11 @@ from mock_server.errors import ConfigError, DomainError
 from mock_server.faults import Faults
 from mock_server.files import routes as files_routes
 from mock_server.finetune import routes as finetune_routes
+from mock_server.http.admin_guard import AdminGuard
 from mock_server.http.auth import ApiKeyAuth
 from mock_server.http.context import Handler
 from mock_server.http.cors import VendorCors
+from mock_server.http.disk import DiskWatch, full_disk
 from mock_server.http.dispatch import Dispatcher
 from mock_server.http.edge import EdgeParts, MockApp
 from mock_server.http.faults import ConnectionAbort, FaultInjection, InjectedDrop
@@ -98,6 +101,7 @@ def build_services(rt: Runtime) -> dict[str, Any]:
         services["faults"].after_reset()
 
     services["reset"] = reset
+    services["disk"] = DiskWatch()  # a full disk met while serving, for /_mock/health
     services["jobs"] = {
         "finetune": services["finetune"],
         "inference": services["inference"],
@@ -176,6 +180,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
             yield
             background.cancel_scope.cancel()
         await webhooks.sender.aclose()
+        services["storage"].close()  # the memory mode's scratch folder
         # a stop loses nothing: the journal's last batch is written, and SQLite's log is
         # checkpointed into the file as its last connection closes (kill -9 still loses at
         # most the journal's last ~40 ms, and no job). A store given to create_app is its
@@ -190,7 +195,13 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
 
     async def crashed(request: Request, exc: Exception) -> Response:
         # a bug of the mock: logged with its traceback, answered in the vendor's format
-        # (the journal records the 500), never as a bare text page
+        # (the journal records the 500), never as a bare text page; a full disk is no bug
+        full = full_disk(exc)
+        if full is not None:
+            services["disk"].saw(full, datetime.now(UTC))
+            log.warning("disk full on %s %s: %s", request.method, request.url.path, full)
+            family = dispatcher.family_for_path(request.url.path)
+            return error_response(family, 507, f"Insufficient storage on the mock: {full}")
         if not isinstance(exc, InjectedDrop):
             log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         family = dispatcher.family_for_path(request.url.path)
@@ -204,6 +215,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         faults=FaultInjection(faults, dispatcher.family_for_path),
         limits=RateLimit(config.rate_limits),
         keys=ApiKeyAuth(frozenset(config.api_keys), config.key_settings),
+        admin=AdminGuard(config.admin_token, config.allowed_hosts, dashboard.login_page),
         dispatcher=dispatcher,
         crashed=crashed,
     )

@@ -9,10 +9,13 @@ import os
 from starlette.applications import Starlette
 
 from mock_server.app import create_app
+from mock_server.cli.processes import die_with_parent
 from mock_server.config import Config
 
 #: The parent `tunemock serve` puts its resolved Config here for the workers it spawns.
 CONFIG_ENV = "TUNEMOCK_SERVE_CONFIG_JSON"
+#: ... and its own pid: a worker ends when that process does
+MASTER_ENV = "TUNEMOCK_SERVE_MASTER_PID"
 
 
 _YOUNG_COLLECTION_EVERY = 10_000  # allocations (CPython's default: 700)
@@ -39,6 +42,8 @@ def freeze_startup_heap() -> None:
 
 def app_from_env() -> Starlette:
     """uvicorn factory: the app for the config the parent process resolved."""
+    if MASTER_ENV in os.environ:
+        die_with_parent(int(os.environ[MASTER_ENV]))
     app = create_app(Config.from_json(os.environ[CONFIG_ENV]))
     freeze_startup_heap()
     return app

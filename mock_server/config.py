@@ -60,6 +60,12 @@ class Config:
     scenario: Path | None = None  # a scenario file (YAML/JSON) loaded into the state at start
     # origins a browser app may call the vendor routes from ("*": any); empty: no CORS
     cors: tuple[str, ...] = ()
+    # the admin surface (/_mock, the dashboard): a token it needs (None: open, as on loopback),
+    # the Host names it answers for (None: any; `tunemock serve` sets them from its bind), and
+    # the explicit way to bind beyond loopback without a token
+    admin_token: str | None = None
+    allowed_hosts: tuple[str, ...] | None = None
+    insecure_admin: bool = False
 
     def to_json(self) -> str:
         """Every setting as JSON (hands a resolved config to uvicorn worker processes)."""

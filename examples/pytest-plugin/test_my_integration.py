@@ -36,7 +36,7 @@ def test_my_webhook_handler_hears_training_complete(
     segmind_client.webhooks.add(webhook_receiver.url, ["FINETUNE"])
     job = train(segmind_client, "hooked")
     tunemock_clock.advance(3600)
-    httpx.post(f"{tunemock_server.base_url}/_mock/webhooks/flush")
+    httpx.post(f"{tunemock_server.base_url}/_mock/webhooks/flush", json={})
     first = webhook_receiver.wait_for(1)[0].json()
     assert first["event"] == "TRAINING_COMPLETED" and first["finetune_id"] == job
 

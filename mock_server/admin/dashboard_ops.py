@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
+from mock_server.admin import tenants
+from mock_server.http.capture import mask_secret
 from mock_server.http.context import Handler, HandlerContext
 from mock_server.webhooks.admin import all_webhooks, redeliver
 from mock_server.webhooks.dispatcher import Dispatcher
@@ -21,7 +23,21 @@ async def webhook_redeliver(ctx: HandlerContext) -> Response:
     return JSONResponse(await redeliver(dispatcher, ctx.runtime.store, delivery_id))
 
 
+async def tenant_credits_set(ctx: HandlerContext) -> Response:
+    """A tenant's credits by its handle: the dashboard's pages carry no key to send."""
+    key = tenants.resolve(ctx.runtime, ctx.services, ctx.valid.path_params["tenant_id"])
+    balance = ctx.services["credits"].set(key, ctx.body["credits"])
+    return JSONResponse(
+        {
+            "tenant_id": ctx.valid.path_params["tenant_id"],
+            "api_key": mask_secret(key),
+            "credits": balance,
+        }
+    )
+
+
 HANDLERS: dict[str, Handler] = {
+    "admin_tenant_credits_set": tenant_credits_set,
     "admin_webhooks_list": webhooks_list,
     "admin_webhook_redeliver": webhook_redeliver,
 }

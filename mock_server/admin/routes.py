@@ -28,9 +28,11 @@ def _clock(ctx: HandlerContext) -> dict[str, object]:
 async def health(ctx: HandlerContext) -> Response:
     rt = ctx.runtime
     vendor = [name for name in rt.spec.documents if name in VENDOR_FAMILIES]
+    problems = ctx.services["disk"].problems()
     return JSONResponse(
         {
-            "status": "ok",
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
             "apis": vendor,
             "operations": sum(1 for op in rt.spec.operations if op.family in vendor),
             "clock": rt.clock.kind,

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import os
+import socket
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
 import click
 import uvicorn
 from rich.console import Console
+from uvicorn.supervisors import Multiprocess
 
 from mock_server.app import create_app
-from mock_server.asgi import CONFIG_ENV, freeze_startup_heap
+from mock_server.asgi import CONFIG_ENV, MASTER_ENV, freeze_startup_heap
+from mock_server.cli.processes import PortTaken, bind
 from mock_server.config import Config, build_config
 from mock_server.errors import TunemockError
+from mock_server.http.admin_guard import default_allowed_hosts, is_loopback
 from mock_server.scenario import DEMO_SCENARIO
 from mock_server.spec.loader import VENDOR_FAMILIES
 
@@ -34,12 +41,46 @@ def banner(config: Config, apis: list[str]) -> str:
             f"datasets {config.datasets}",
             f"  keys     x-api-key: {keys} (each key is a tenant)",
             f"  ui       [cyan]{base}/_mock/ui/[/cyan]  (the dashboard)",
-            f"  admin    {base}/_mock/health · /_mock/clock · /_mock/jobs · /_mock/requests",
+            f"  admin    {_admin_line(config)}",
+            f"           {base}/_mock/health · /_mock/clock · /_mock/jobs · /_mock/requests",
             f"  SDK      SegmindClient(api_key='{key}', base_url='{base}/v1'); "
             f"Finetune.base_url = '{base}/finetune/request'",
             f"  curl     curl -H 'x-api-key: {key}' {base}/finetune/request/list",
         ]
     )
+
+
+def _admin_line(config: Config) -> str:
+    if config.admin_token:
+        return "/_mock and the dashboard need the admin token (--admin-token)"
+    if is_loopback(config.host):
+        return "/_mock and the dashboard are open to this machine (--admin-token closes them)"
+    return "[bold red]/_mock and the dashboard are open to the network[/] (--insecure-admin)"
+
+
+def checked(config: Config) -> Config:
+    """The config `serve` runs with: refused (one line) where it would expose the admin
+    surface unasked; the Host allow-list set from the bind unless configured."""
+    if config.workers > 1 and config.state is None:
+        raise click.UsageError("--workers > 1 needs --state FILE: memory is per process")
+    if not is_loopback(config.host) and not config.admin_token and not config.insecure_admin:
+        raise click.ClickException(
+            f"--host {config.host} would open /_mock (reset, every key) and the dashboard to "
+            "the network: set --admin-token TOKEN (or TUNEMOCK_ADMIN_TOKEN), or pass "
+            "--insecure-admin to run it open"
+        )
+    if config.allowed_hosts is None:
+        config = replace(config, allowed_hosts=default_allowed_hosts(config.host))
+    return config
+
+
+def _serve_workers(config: uvicorn.Config, sock: socket.socket) -> None:
+    """uvicorn.run's worker branch, with the socket bound here (uvicorn binds its own)."""
+    if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.50
+        server = uvicorn.Server(config)
+        Multiprocess(config, target=server.run, sockets=[sock]).run()  # type: ignore[call-arg]
+    else:
+        Multiprocess(config, sockets=[sock]).run()
 
 
 @click.command()
@@ -103,6 +144,24 @@ def banner(config: Config, apis: list[str]) -> str:
     help="Let browser apps from these origins (comma-separated; '*' for any) call the "
     "vendor routes: preflights answered, CORS headers added (never on /_mock) [default: off].",
 )
+@click.option(
+    "--admin-token",
+    default=None,
+    help="Token that /_mock and the dashboard then require (header Authorization: Bearer, "
+    "x-admin-token, or the dashboard's login). Also TUNEMOCK_ADMIN_TOKEN.",
+)
+@click.option(
+    "--insecure-admin",
+    is_flag=True,
+    default=None,
+    help="Allow a non-loopback --host without --admin-token (the admin surface open).",
+)
+@click.option(
+    "--allowed-hosts",
+    default=None,
+    help="Comma-separated Host names the admin surface answers for ('*': any) "
+    "[default: the bound name; with loopback, the loopback names].",
+)
 def serve(
     host: str | None,
     port: int | None,
@@ -115,6 +174,9 @@ def serve(
     scenario: Path | None,
     demo: bool,
     cors: str | None,
+    admin_token: str | None,
+    insecure_admin: bool | None,
+    allowed_hosts: str | None,
 ) -> None:
     """Start the mock (defaults: 127.0.0.1:8000, in-memory state, real clock, fast timing).
 
@@ -125,34 +187,55 @@ def serve(
             raise click.UsageError("--demo and --scenario: choose one")
         scenario, datasets = DEMO_SCENARIO, datasets or "skip"
     try:
-        config = build_config(
-            config_file,
-            host=host,
-            port=port,
-            timing=timing,
-            clock=clock,
-            state=state,
-            datasets=datasets,
-            workers=workers,
-            scenario=scenario,
-            cors=cors,
+        config = checked(
+            build_config(
+                config_file,
+                host=host,
+                port=port,
+                timing=timing,
+                clock=clock,
+                state=state,
+                datasets=datasets,
+                workers=workers,
+                scenario=scenario,
+                cors=cors,
+                admin_token=admin_token,
+                insecure_admin=insecure_admin or None,
+                allowed_hosts=allowed_hosts,
+            )
         )
-        if config.workers > 1 and config.state is None:
-            raise click.UsageError("--workers > 1 needs --state FILE: memory is per process")
+        # bound before anything is said or built: a port in use is one line, not a banner
+        # then a traceback
+        sock = bind(config.host, config.port)
+    except TunemockError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except PortTaken as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
         # built here even with workers: creates the SQLite schema, storage secret and
         # virtual clock start once, before workers race to do it
         app = create_app(config)
     except TunemockError as exc:
+        sock.close()
         raise click.ClickException(str(exc)) from exc
+    except (OSError, sqlite3.Error) as exc:  # a full disk, a read-only folder: say which
+        sock.close()
+        raise click.ClickException(f"cannot start: {_os_problem(exc)}") from exc
     Console(stderr=True, soft_wrap=True).print(banner(config, list(VENDOR_FAMILIES)))
     if config.workers == 1:
         freeze_startup_heap()
-        uvicorn.run(app, host=config.host, port=config.port, log_level="warning")
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        # uvicorn raises the Ctrl-C it caught once it has stopped; a stop is no error
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
+        if not server.started:  # the app's start-up failed (uvicorn logged why)
+            raise SystemExit(3)
         return
     app.state.runtime.store.close()
     # the scenario is in the state file now: workers must not load it again
     os.environ[CONFIG_ENV] = replace(config, scenario=None).to_json()
-    uvicorn.run(
+    os.environ[MASTER_ENV] = str(os.getpid())
+    settings = uvicorn.Config(
         "mock_server.asgi:app_from_env",
         factory=True,
         host=config.host,
@@ -160,3 +243,12 @@ def serve(
         workers=config.workers,
         log_level="warning",
     )
+    with contextlib.suppress(KeyboardInterrupt):
+        _serve_workers(settings, sock)
+
+
+def _os_problem(exc: OSError | sqlite3.Error) -> str:
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}"
+    return str(exc)

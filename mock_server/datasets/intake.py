@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from mock_server.datasets.fetch import fetch_public
 from mock_server.datasets.inspect import DatasetProblem, DatasetRules, inspect_zip
 from mock_server.errors import InvalidInput
-from mock_server.storage.service import StorageService, tenant_dir
+from mock_server.storage.service import StorageService
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -49,7 +49,7 @@ class DatasetIntake:
 
     def _own_upload(self, path: str, tenant: str) -> Path:
         # another tenant's upload answers exactly like a missing one
-        prefix = f"/storage/uploads/{tenant_dir(tenant)}/"
+        prefix = f"/storage/uploads/{self._storage.tenant_dir(tenant)}/"
         try:
             found = self._storage.file_of(path) if path.startswith(prefix) else None
         except InvalidInput:

@@ -1,5 +1,8 @@
 """A bounded copy of one exchange for the request journal: headers with secrets masked and
-the first LIMIT bytes of each body (text only; binary bodies are summed up, not kept)."""
+the first LIMIT bytes of each body (text only; binary bodies are summed up, not kept).
+
+Secrets are masked as the exchange is captured, before the entry reaches any store: a
+`--state` file holds the journal, and must hold no usable key (header, body or path)."""
 
 from __future__ import annotations
 
@@ -20,11 +23,12 @@ SECRET_HEADERS = frozenset(
     | {"webhook-signature", "x-amz-security-token"}
 )
 _SECRET_FIELD = re.compile(
-    r"""(["']?[\w-]*(?:secret|api_key|apikey|token|password|signature)[\w-]*["']?\s*[:=]\s*["']?)"""
+    r"""(["']?[\w-]*(?:secret|api_key|apikey|token|password|signature|tenant)[\w-]*["']?\s*[:=]\s*["']?)"""
     r"""([^"'&\s,}]+)""",
     re.IGNORECASE,
 )
-_KEYWORDS = ("secret", "api_key", "apikey", "token", "password", "signature")
+#: a `tenant` field holds a key too (the admin API's job and webhook lists)
+_KEYWORDS = ("secret", "api_key", "apikey", "token", "password", "signature", "tenant")
 _TEXT = ("json", "text/", "x-www-form-urlencoded", "xml", "yaml", "event-stream")
 
 
@@ -38,9 +42,31 @@ def mask_secret(secret: str) -> str:
 def _headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     out = []
     for name_b, value_b in raw:
-        name, value = name_b.decode("latin-1").lower(), value_b.decode("latin-1")
-        out.append((name, mask_secret(value) if name in SECRET_HEADERS else value))
+        name = name_b.decode("latin-1").lower()
+        if name in SECRET_HEADERS:  # masked at capture, as UTF-8 (masking again changes nothing)
+            out.append((name, mask_secret(value_b.decode("utf-8", "replace"))))
+        else:
+            out.append((name, value_b.decode("latin-1")))
     return out
+
+
+def _masked_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers as captured: a secret one's value masked (the rest kept by reference)."""
+    return tuple(
+        (name, mask_secret(value.decode("latin-1")).encode("utf-8"))
+        if name.lower().decode("latin-1") in SECRET_HEADERS
+        else (name, value)
+        for name, value in raw
+    )
+
+
+def _masked_body(data: bytes) -> bytes:
+    """A body's start as captured: `"api_key": "..."`-like fields' values masked."""
+    lowered = data.lower()
+    if not any(word.encode() in lowered for word in _KEYWORDS):  # the regex only where it can hit
+        return data
+    text = data.decode("utf-8", "replace")
+    return _SECRET_FIELD.sub(lambda m: m.group(1) + mask_secret(m.group(2)), text).encode()
 
 
 def _body(data: bytes, total: int, headers: list[tuple[str, str]]) -> str:
@@ -110,11 +136,11 @@ class Exchange:
         collector stops tracking: a busy journal holds a thousand of them."""
         sizes = self._sizes
         return (
-            tuple(self._request_headers),
-            b"".join(self._chunks[0])[:LIMIT],
+            _masked_headers(self._request_headers),
+            _masked_body(b"".join(self._chunks[0])[:LIMIT]),
             sizes[0],
-            tuple(self._response_headers),
-            b"".join(self._chunks[1])[:LIMIT],
+            _masked_headers(self._response_headers),
+            _masked_body(b"".join(self._chunks[1])[:LIMIT]),
             sizes[1],
         )
 

@@ -18,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_server.http.admin_guard import AdminGuard
 from mock_server.http.auth import ApiKeyAuth
 from mock_server.http.call import Call, classify
 from mock_server.http.capture import Exchange
+from mock_server.http.disk import full_disk
 from mock_server.http.dispatch import Dispatcher
 from mock_server.http.faults import FaultInjection
 from mock_server.http.journal import RequestJournal
@@ -40,6 +42,7 @@ class EdgeParts:
     faults: FaultInjection
     limits: RateLimit
     keys: ApiKeyAuth
+    admin: AdminGuard  # /_mock and the dashboard: Host, token, no unasked state changes
     dispatcher: Dispatcher
     crashed: Crashed  # the answer to a bug of the mock (logged by it)
 
@@ -65,20 +68,28 @@ class Edge:
         except Exception as exc:
             # as Starlette's ServerErrorMiddleware does (it does so itself around the app's own
             # routes): the mock's answer to its own bug (500 in the vendor's format, unless an
-            # answer has started), then the error goes on to the server, which logs it
+            # answer has started), then the error goes on to the server, which logs it. A
+            # full disk is answered (507) and logged by `crashed`, and is no bug to raise.
+            disk_full = full_disk(exc) is not None
             if call.by_app:
+                if disk_full and exchange.answered:
+                    return
                 raise
             crash = await parts.crashed(Request(scope), exc)
             if not exchange.answered:
                 await crash(scope, receive, send)
-            raise
+            if not disk_full:
+                raise
         finally:
             if not parts.journal.skips(call.path):
                 parts.journal.record(scope, call, exchange, started)
 
     async def _guarded(self, scope: Scope, call: Call, receive: Receive, send: Send) -> None:
         parts = self.parts
-        refusal, send = await parts.faults.apply(scope, call, send)
+        # the admin guard first: a refused admin request reaches nothing (faults exempt /_mock)
+        refusal = parts.admin.refusal(scope, call)
+        if refusal is None:
+            refusal, send = await parts.faults.apply(scope, call, send)
         if refusal is None:
             # a limited request never reaches a handler; the tenant is known before one runs
             refusal = parts.limits.refusal(call) or parts.keys.refusal(scope, call)

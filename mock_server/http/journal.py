@@ -8,12 +8,22 @@ import time
 from starlette.types import Scope
 
 from mock_server.http.call import Call
-from mock_server.http.capture import Exchange, JournalEntry
+from mock_server.http.capture import Exchange, JournalEntry, mask_secret
 from mock_server.store import Store
 
 _UNJOURNALED = ("/_mock/requests", "/_mock/ui")
 #: the first fields of an entry (then `at`, `request`, `response`), named once for all
 _FIELDS = ("method", "path", "status", "tenant", "latency_ms", "fault")
+
+
+def _path(call: Call) -> str:
+    """The path as journaled: a key in it (`/_mock/credits/{api_key}`) masked."""
+    params = call.found[1] if call.found is not None else None
+    key = params.get("api_key") if params else None
+    if not key:
+        return call.path
+    head, _, tail = call.path.rpartition(key)
+    return f"{head}{mask_secret(key)}{tail}"
 
 
 class RequestJournal:
@@ -38,5 +48,7 @@ class RequestJournal:
             # refused before auth ran (a fault, a rate limit, a 403): who asked
             tenant = call.api_key.strip() or None
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        values = (call.method, call.path, status, tenant, latency_ms, state.get("fault"))
+        # the tenant is its key: kept masked, as every key the journal holds
+        tenant = mask_secret(tenant) if tenant else tenant
+        values = (call.method, _path(call), status, tenant, latency_ms, state.get("fault"))
         self.store.append_journal(JournalEntry(_FIELDS, values, exchange), keep=self.keep)

@@ -17,8 +17,24 @@ from mock_server.spec.schemas import first_problem, schema_validator
 ADMIN_FAMILY = "mock-admin"
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases (`*name`): a scenario never needs one, and a
+    ~1 KB document of aliases nested a few deep ("billion laughs") expands to gigabytes
+    when loaded, exported or validated. The pure-Python loader: the C one's composer
+    cannot be told to refuse them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not accepted in a scenario", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 def parse(text: str | bytes) -> Any:
-    """YAML or JSON (JSON is YAML, but its own parser gives better errors on it)."""
+    """YAML (without aliases) or JSON (JSON is YAML, but its own parser gives better errors
+    on it); InvalidInput for either's problems, nesting too deep included."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -27,7 +43,7 @@ def parse(text: str | bytes) -> Any:
     try:
         if text.lstrip().startswith(("{", "[")):
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader
     except (ValueError, yaml.YAMLError) as exc:
         raise InvalidInput(f"scenario: not valid YAML or JSON ({exc})") from exc
     except RecursionError:  # both parsers recurse once per level of nesting

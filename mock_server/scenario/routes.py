@@ -2,28 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import anyio.to_thread
 import yaml
 from starlette.responses import JSONResponse, Response
 
+from mock_server.http.capture import mask_secret
 from mock_server.http.context import Handler, HandlerContext
 from mock_server.scenario import ScenarioLoader, ScenarioServices, checked, export, parse
 
 
-async def load(ctx: HandlerContext) -> Response:
-    body = ctx.body
+def _load(services: ScenarioServices, body: Any, base_url: str) -> Any:
     document = parse(body) if isinstance(body, bytes) else body  # YAML arrives as bytes
-    services: ScenarioServices = ctx.services["scenario"]
-    loaded = ScenarioLoader(services).load(checked(ctx.runtime.spec, document), ctx.base_url)
+    return ScenarioLoader(services).load(checked(services.rt.spec, document), base_url)
+
+
+async def load(ctx: HandlerContext) -> Response:
+    # parsed, checked and loaded in a worker thread, as the export is written: a document of
+    # 10 MB takes seconds, which the event loop spends serving everyone else
+    loaded = await anyio.to_thread.run_sync(_load, ctx.services["scenario"], ctx.body, ctx.base_url)
     return JSONResponse(loaded)
 
 
+def _exported(services: ScenarioServices, full_keys: bool, as_json: bool) -> Any:
+    document = export(services)
+    if not full_keys:
+        for tenant in document["tenants"]:
+            tenant["api_key"] = mask_secret(tenant["api_key"])
+    if as_json:
+        return document
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
 async def export_state(ctx: HandlerContext) -> Response:
-    document = export(ctx.services["scenario"])
-    if ctx.valid.query.get("format") == "json":
-        return JSONResponse(document)
-    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    q = ctx.valid.query
+    as_json = q.get("format") == "json"
+    # in a worker thread: a big state takes a while to write, and the event loop serves
+    # every other request meanwhile
+    exported = await anyio.to_thread.run_sync(
+        _exported, ctx.services["scenario"], q.get("keys") == "full", as_json
+    )
+    if as_json:
+        return JSONResponse(exported)
     return Response(
-        text,
+        exported,
         media_type="application/yaml",
         headers={"content-disposition": 'attachment; filename="tunemock-scenario.yaml"'},
     )

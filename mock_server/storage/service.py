@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from hashlib import sha256
@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from mock_server.runtime import Runtime
+from mock_server.storage import scratch
 from mock_server.storage.blobs import BlobStore
 from mock_server.storage.signing import Signer
 
@@ -25,7 +26,7 @@ def storage_root(state: Path | None, configured: Path | None) -> Path:
         return configured
     if state is not None:
         return state.with_name(state.name + ".blobs")
-    return Path(tempfile.mkdtemp(prefix="tunemock-storage-"))
+    return scratch.make()
 
 
 def ensure_secret(rt: Runtime) -> bytes:
@@ -34,9 +35,11 @@ def ensure_secret(rt: Runtime) -> bytes:
     return bytes.fromhex(str(stored))
 
 
-def tenant_dir(tenant: str) -> str:
-    # the key itself never appears in URLs: a short hash stands for the tenant
-    return sha256(tenant.encode()).hexdigest()[:16]
+def tenant_dir(secret: bytes, tenant: str) -> str:
+    """The folder that stands for a tenant in URLs: a short HMAC of the key under the
+    server's storage secret. Never the key, and not a plain hash of it either: a plain hash
+    of a short or guessable key is looked up in a table (and matches across servers)."""
+    return hmac.new(secret, b"tenant-dir\n" + tenant.encode(), sha256).hexdigest()[:16]
 
 
 class StorageService:
@@ -48,6 +51,14 @@ class StorageService:
         self._upload_ttl = upload_ttl
         self._download_ttl = download_ttl
 
+    def close(self) -> None:
+        """The app stops: a scratch folder of the memory mode goes with it."""
+        if scratch.owned(self.blobs.root):
+            scratch.remove(self.blobs.root)
+
+    def tenant_dir(self, tenant: str) -> str:
+        return tenant_dir(self._secret, tenant)
+
     def after_reset(self) -> None:
         """A reset forgets uploads and artifacts, but keeps the signing secret."""
         self._rt.store.set_meta(_SECRET_KEY, self._secret.hex())
@@ -58,7 +69,7 @@ class StorageService:
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "dataset"
         if not safe.lower().endswith(".zip"):
             safe += ".zip"
-        path = f"{PREFIX}uploads/{tenant_dir(tenant)}/{uuid.uuid4().hex[:12]}-{safe}"
+        path = f"{PREFIX}uploads/{self.tenant_dir(tenant)}/{uuid.uuid4().hex[:12]}-{safe}"
         self.blobs.path_of(self.key_of(path))  # InvalidInput now, not when the PUT comes
         query = self.signer.upload_query("PUT", path, self._rt.clock.now(), self._upload_ttl)
         return {"presigned_url": f"{base_url}{path}?{urlencode(query)}", "s3_url": base_url + path}
@@ -71,7 +82,7 @@ class StorageService:
         """Keep an uploaded asset; its public path (`/assets/...`), the same for the same bytes."""
         digest = sha256(data).hexdigest()[:24]
         extension = re.sub(r"[^a-z0-9]", "", mime.split("/")[-1].split("+")[0].lower())[:8]
-        key = f"assets/{tenant_dir(tenant)}/{digest}.{extension or 'bin'}"
+        key = f"assets/{self.tenant_dir(tenant)}/{digest}.{extension or 'bin'}"
         if not self.blobs.exists(key):
             self.blobs.write_bytes(key, data)
         return f"/{key}"

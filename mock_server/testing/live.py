@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +30,19 @@ def free_port() -> int:
 class LiveServer:
     base_url: str
     process: subprocess.Popen[bytes]
+    #: sent on /_mock calls: the admin token, when the server was started with one
+    admin_headers: dict[str, str] = field(default_factory=dict)
 
     def reset(self) -> None:
-        httpx.post(f"{self.base_url}/_mock/reset").raise_for_status()
+        httpx.post(
+            f"{self.base_url}/_mock/reset", json={}, headers=self.admin_headers
+        ).raise_for_status()
 
     def advance(self, seconds: float) -> None:
         httpx.post(
-            f"{self.base_url}/_mock/clock/advance", json={"seconds": seconds}
+            f"{self.base_url}/_mock/clock/advance",
+            json={"seconds": seconds},
+            headers=self.admin_headers,
         ).raise_for_status()
 
     def calls(self, operation: str, **match: Any) -> list[dict[str, Any]]:
@@ -54,12 +60,12 @@ class LiveServer:
         a document the mock refuses raises httpx.HTTPStatusError with its message."""
         url = f"{self.base_url}/_mock/scenario"
         if isinstance(scenario, Mapping):
-            answer = httpx.post(url, json=dict(scenario))
+            answer = httpx.post(url, json=dict(scenario), headers=self.admin_headers)
         else:
             answer = httpx.post(
                 url,
                 content=Path(scenario).read_bytes(),
-                headers={"content-type": "application/yaml"},
+                headers={"content-type": "application/yaml", **self.admin_headers},
             )
         answer.raise_for_status()
         loaded: dict[str, Any] = answer.json()
@@ -76,6 +82,8 @@ def start_server(*args: str, timeout: float = 20.0, port: int | None = None) -> 
         start_new_session=True,  # its own process group: workers can be signalled with it
     )
     base_url = f"http://127.0.0.1:{port}"
+    token = args[args.index("--admin-token") + 1] if "--admin-token" in args[:-1] else None
+    admin = {"x-admin-token": token} if token else {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -84,8 +92,9 @@ def start_server(*args: str, timeout: float = 20.0, port: int | None = None) -> 
                 process.stdout.close()
             raise RuntimeError(f"tunemock serve exited with {process.returncode}:\n{out.decode()}")
         try:
-            if httpx.get(f"{base_url}/_mock/health", timeout=0.5).status_code == 200:
-                return LiveServer(base_url, process)
+            health = httpx.get(f"{base_url}/_mock/health", timeout=0.5, headers=admin)
+            if health.status_code == 200:
+                return LiveServer(base_url, process, admin)
         except httpx.TransportError:
             time.sleep(0.05)
     _signal_group(process, signal.SIGKILL)

@@ -4,10 +4,12 @@ a fetch to the /_mock JSON API (static/ui.js)."""
 
 from __future__ import annotations
 
+import hmac
 import importlib.util
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -15,9 +17,11 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from starlette.types import Scope
 
 from mock_server.errors import NotFound
 from mock_server.finetune.domain import artifact_path_of, artifact_spec
+from mock_server.http.admin_guard import COOKIE, cookie_value
 from mock_server.spec.loader import FAMILIES
 from mock_server.storage.artifacts import lora_safetensors
 from mock_server.ui import events, views
@@ -164,6 +168,45 @@ async def event_stream(request: Request) -> Response:
     )
 
 
+_LOGIN_BODY_LIMIT = 4096  # a token, not a document
+
+
+def login_page(scope: Scope, problem: str | None) -> Response:
+    """The page asking for the admin token (401): what the edge's admin guard answers to a
+    dashboard page asked for without it."""
+    context = {"section": "login", "nav": [], "prefix": PREFIX, "export": False}
+    return templates.TemplateResponse(
+        Request(scope), "login.html", {**context, "problem": problem}, status_code=401
+    )
+
+
+async def _form_token(request: Request) -> str:
+    # read by hand, to a bound: Starlette's form parser keeps a url-encoded field of any size
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _LOGIN_BODY_LIMIT:
+            return ""
+    values = parse_qs(body.decode("utf-8", "replace"), max_num_fields=4)
+    return (values.get("token") or [""])[0]
+
+
+async def login(request: Request) -> Response:
+    """GET: the token form; POST: the token checked, then a cookie holding a value derived
+    from it (HttpOnly; SameSite=Lax: a cross-site fetch or form post never carries it)."""
+    token: str | None = request.app.state.config.admin_token
+    if token is None:
+        return RedirectResponse(f"{PREFIX}/", status_code=303)
+    if request.method != "POST":
+        return login_page(request.scope, None)
+    given = await _form_token(request)
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return login_page(request.scope, "That is not the admin token.")
+    answer = RedirectResponse(f"{PREFIX}/", status_code=303)
+    answer.set_cookie(COOKIE, cookie_value(token), path="/_mock", httponly=True, samesite="lax")
+    return answer
+
+
 async def to_overview(request: Request) -> Response:
     return RedirectResponse(f"{PREFIX}/", status_code=307)
 
@@ -172,6 +215,7 @@ def routes() -> list[BaseRoute]:
     """What app.create_app mounts before its catch-all route."""
     inner = [
         Route("/", overview),
+        Route("/login", login, methods=["GET", "POST"]),
         Route("/jobs", jobs),
         Route("/jobs/finetune/{id}/model.safetensors", model_file),
         Route("/jobs/{kind}/{id}", job),

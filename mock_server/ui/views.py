@@ -13,6 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mock_server.admin.jobs import JobKind, JobSummary, summaries
+from mock_server.admin.tenants import handle as tenant_handle
+from mock_server.admin.tenants import known as known_tenants
+from mock_server.admin.tenants import resolve as resolve_tenant
 from mock_server.clock import iso
 from mock_server.errors import NotFound
 from mock_server.http.capture import mask_secret
@@ -58,14 +61,22 @@ def clock_view(s: Services) -> dict[str, Any]:
 
 
 def tenants(s: Services) -> list[str]:
-    """Every key the mock has seen: configured, with credits of its own, owning jobs or
-    webhooks, or in the journal."""
-    found = set(s.rt.config.api_keys) | set(s.services["credits"].known_keys())
-    for kind in s.kinds.values():
-        found.update(job.tenant for job in kind.list(None))
-    found.update(row["tenant"] for row in all_webhooks(s.rt.store))
-    found.update(e["tenant"] for e in s.rt.store.journal(s.rt.config.journal_size) if e["tenant"])
-    return sorted(found)
+    """Every key the mock knows (for the pages to show masked, or by handle)."""
+    return known_tenants(s.rt, s.services)
+
+
+def handle(s: Services, key: str) -> str:
+    return tenant_handle(s.services, key)
+
+
+def chosen_tenant(s: Services, given: str | None) -> str | None:
+    """The key a filter's handle stands for (a key itself is taken as given: an old link)."""
+    if not given:
+        return None
+    try:
+        return resolve_tenant(s.rt, s.services, given)
+    except NotFound:
+        return given
 
 
 def overview(s: Services) -> dict[str, Any]:
@@ -78,7 +89,6 @@ def overview(s: Services) -> dict[str, Any]:
     credits = s.services["credits"]
     rows = [
         {
-            "key": key,
             "masked": mask(key),
             "credits": credits.balance(key),
             "jobs": sorted(counts.get(key, Counter()).items()),
@@ -106,7 +116,7 @@ def job_rows(s: Services, f: JobFilter) -> dict[str, Any]:
     """One page of jobs, newest first; statuses read at the clock's now."""
     now = s.now
     kind = f.kind if f.kind in s.kinds else None
-    found = summaries(s.kinds, kind, f.tenant or None)
+    found = summaries(s.kinds, kind, chosen_tenant(s, f.tenant))
     rows = []
     for summary in found:
         state = current(summary.job.transitions, now)
@@ -134,7 +144,7 @@ def job_rows(s: Services, f: JobFilter) -> dict[str, Any]:
         "pages": pages,
         "kinds": list(s.kinds),
         "states": states,
-        "tenants": [(t, mask(t)) for t in tenants(s)],
+        "tenants": [(handle(s, t), mask(t)) for t in tenants(s)],
     }
 
 
@@ -252,10 +262,18 @@ def journal_rows(s: Services, page: int, size: int = 100) -> dict[str, Any]:
 
 def faults_page(s: Services) -> dict[str, Any]:
     credits = s.services["credits"]
-    rules = list(s.services["faults"].list())
+    rules = [_masked_rule(r) for r in s.services["faults"].list()]
     return {
         "rules": [{**r, "text": pretty({k: v for k, v in r.items() if k != "id"})} for r in rules],
         "tenants": [
-            {"key": t, "masked": mask(t), "credits": credits.balance(t)} for t in tenants(s)
+            {"handle": handle(s, t), "masked": mask(t), "credits": credits.balance(t)}
+            for t in tenants(s)
         ],
     }
+
+
+def _masked_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    match = rule.get("match")
+    if isinstance(match, Mapping) and match.get("api_key"):
+        return {**rule, "match": {**match, "api_key": mask(str(match["api_key"]))}}
+    return dict(rule)

@@ -7,6 +7,7 @@ import sqlite3
 import httpx
 import pytest
 
+from mock_server.http.capture import mask_secret
 from tests.finetune.helpers import doc_submit_body
 from tests.fixtures.contract import conforms
 from tests.fixtures.server import KEY_A, KEY_B
@@ -68,7 +69,9 @@ async def test_forcing_an_unknown_job_is_404(mock_client: httpx.AsyncClient) -> 
 async def test_reset_forgets_everything(mock_client: httpx.AsyncClient) -> None:
     await mock_client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
     await mock_client.post("/_mock/clock/advance", json={"seconds": 50})
-    assert conforms("admin_reset", await mock_client.post("/_mock/reset")) == {"reset": True}
+    assert conforms("admin_reset", await mock_client.post("/_mock/reset", json={})) == {
+        "reset": True
+    }
     assert (await mock_client.get("/finetune/request/list")).json() == []
     assert (await mock_client.get("/_mock/clock")).json()["offset_seconds"] == 0
 
@@ -85,7 +88,8 @@ async def test_journal_records_requests_newest_first(mock_client: httpx.AsyncCli
         ("/finetune/request/list", 401),
         ("/finetune/request/list", 200),
     ]
-    assert entries[2]["tenant"] == KEY_A and entries[1]["tenant"] is None
+    # the tenant is its key, kept masked as every key in the journal
+    assert entries[2]["tenant"] == mask_secret(KEY_A) and entries[1]["tenant"] is None
     assert all(e["latency_ms"] >= 0 and e["fault"] is None for e in entries)
 
 

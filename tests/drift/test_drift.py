@@ -74,7 +74,7 @@ def status_of(client: httpx.Client, job_id: str) -> str:
 
 
 def force_next(client: httpx.Client, job_id: str, body: dict[str, Any] | None = None) -> None:
-    answer = client.post(f"/_mock/jobs/{job_id}/status", json=body)
+    answer = client.post(f"/_mock/jobs/{job_id}/status", json=body or {})
     assert answer.status_code == 200, answer.text
 
 
@@ -280,7 +280,7 @@ def _register_and_train(
     assert added.status_code == 200, added.text
     submit(proxy)
     target.post("/_mock/clock/advance", json={"seconds": 3600}).raise_for_status()
-    target.post("/_mock/webhooks/flush").raise_for_status()
+    target.post("/_mock/webhooks/flush", json={}).raise_for_status()
     calls = receiver.wait_for(3)
     hook: dict[str, Any] = target.get("/webhook/get").json()["webhooks"][0]
     assert added.json()["webhook_url"] == receiver.url  # the client sees its own URL

@@ -76,7 +76,7 @@ async def test_failed_via_the_admin_api_with_its_message(any_client: httpx.Async
 async def test_admin_advances_one_state_without_a_status(any_client: httpx.AsyncClient) -> None:
     submitted = await any_client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
     job_id = submitted.json()["finetune_id"]
-    moved = await any_client.post(f"/_mock/jobs/{job_id}/status")
+    moved = await any_client.post(f"/_mock/jobs/{job_id}/status", json={})
     assert moved.json()["status"] == "TRAINING"
     assert (await _details(any_client, job_id))["status"] == "TRAINING"
     skipping = await any_client.post(f"/_mock/jobs/{job_id}/status", json={"status": "AVAILABLE"})

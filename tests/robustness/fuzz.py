@@ -162,7 +162,7 @@ async def _fuzz(
             # what one operation's cases did (fault rules, credits, a moved clock) must
             # not change how the next operation is answered
             (await client.delete("/_mock/faults")).raise_for_status()
-            (await client.post("/_mock/reset")).raise_for_status()
+            (await client.post("/_mock/reset", json={})).raise_for_status()
         health = await client.get("/_mock/health")
         if health.status_code != 200:
             run.findings.append(Finding("GET /_mock/health", "-", "healthy", health.text, ""))

@@ -70,7 +70,7 @@ def _advance(seconds: float) -> Callable[[httpx.Client, dict[str, str]], None]:
     def run(client: httpx.Client, world: dict[str, str]) -> None:
         client.post("/_mock/clock/advance", json={"seconds": seconds}).raise_for_status()
         # the jobs moved: let the dispatcher settle what that sent before the state is taken
-        client.post("/_mock/webhooks/flush").raise_for_status()
+        client.post("/_mock/webhooks/flush", json={}).raise_for_status()
 
     return run
 

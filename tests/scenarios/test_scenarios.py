@@ -98,10 +98,10 @@ async def test_loaded_jobs_go_on_along_their_plan_and_fresh_webhooks_hear_only_t
             "admin_scenario_load", await client.post("/_mock/scenario", json=document)
         )
         assert [w["tenant"] for w in loaded["webhooks"]] == [KEY]
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
         assert webhook_receiver.received == []  # nothing that happened before the load
         await client.post("/_mock/clock/advance", json={"seconds": 86_400})
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
         heard = {(job_id(r.json()), r.json()["status"]) for r in webhook_receiver.received}
         async with httpx.AsyncClient(
             transport=client._transport, base_url=str(client.base_url), headers={"x-api-key": KEY}
@@ -192,8 +192,11 @@ async def test_the_export_loads_back_into_a_fresh_mock(make_client, webhook_rece
     document["tenants"][0]["webhooks"] = [{"url": webhook_receiver.url}]
     async with make_client(key=KEY, scenario=DEMO_SCENARIO, clock="virtual") as client:
         await client.post("/_mock/scenario", json=document)
-        exported = await client.get("/_mock/scenario")
-        as_json = (await client.get("/_mock/scenario", params={"format": "json"})).json()
+        # keys as they are, asked for: an export masks them by default
+        exported = await client.get("/_mock/scenario", params={"keys": "full"})
+        as_json = (
+            await client.get("/_mock/scenario", params={"format": "json", "keys": "full"})
+        ).json()
         before = await statuses(client)
     assert exported.headers["content-type"].startswith("application/yaml")
     assert yaml.safe_load(exported.text) == as_json
@@ -203,7 +206,9 @@ async def test_the_export_loads_back_into_a_fresh_mock(make_client, webhook_rece
         )
         assert loaded.status_code == 200, loaded.text
         assert await statuses(fresh) == before
-        again = (await fresh.get("/_mock/scenario", params={"format": "json"})).json()
+        again = (
+            await fresh.get("/_mock/scenario", params={"format": "json", "keys": "full"})
+        ).json()
         hook = (await fresh.get("/webhook/get")).json()
     assert again["tenants"] == as_json["tenants"]
     assert hook["webhooks"][0]["webhook_url"] == webhook_receiver.url

@@ -122,7 +122,7 @@ async def test_completion_on_the_clock_calls_the_webhook_url_and_samples_are_ima
     ]
     assert pending["status"] == "pending" and pending["results"] == []
     await mock_client.post("/_mock/clock/advance", json={"seconds": 3600})
-    await mock_client.post("/_mock/webhooks/flush")
+    await mock_client.post("/_mock/webhooks/flush", json={})
     done = conforms("lora_trainer_finetune_status", await mock_client.get(f"{CREATE}/{job_id}"))
     data = done["data"]
     assert data["status"] == "success"

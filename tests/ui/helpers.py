@@ -24,7 +24,7 @@ async def populate(client: httpx.AsyncClient, receiver: WebhookReceiver) -> dict
     job_id = str(submitted.json()["finetune_id"])
     await client.post("/_mock/clock/advance", json={"seconds": 3600})
     for _ in range(3):  # one event per pass: each waits for the one before it
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
     await receiver.arrived(3)
     fault = await client.post(
         "/_mock/faults", json={"match": {"path": "/nowhere/*"}, "action": {"status": 503}}

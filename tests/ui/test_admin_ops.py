@@ -34,13 +34,17 @@ async def test_redeliver_adds_one_attempt_and_the_receiver_hears_it_again(
     webhook_receiver.then(500)
     failed = conforms(
         "admin_webhook_redeliver",
-        await mock_client.post(f"/_mock/webhooks/deliveries/{available['delivery_id']}/redeliver"),
+        await mock_client.post(
+            f"/_mock/webhooks/deliveries/{available['delivery_id']}/redeliver", json={}
+        ),
     )
     assert [a["status_code"] for a in failed["attempts"]] == [200, 500]
     assert failed["state"] == "failed" and failed["next_retry_at"] is None  # no retry after it
     again = conforms(
         "admin_webhook_redeliver",
-        await mock_client.post(f"/_mock/webhooks/deliveries/{available['delivery_id']}/redeliver"),
+        await mock_client.post(
+            f"/_mock/webhooks/deliveries/{available['delivery_id']}/redeliver", json={}
+        ),
     )
     assert [a["status_code"] for a in again["attempts"]] == [200, 500, 200]
     assert again["state"] == "delivered"
@@ -49,5 +53,5 @@ async def test_redeliver_adds_one_attempt_and_the_receiver_hears_it_again(
 
 
 async def test_redeliver_an_unknown_delivery_is_404(mock_client: httpx.AsyncClient) -> None:
-    answer = await mock_client.post("/_mock/webhooks/deliveries/nope/redeliver")
+    answer = await mock_client.post("/_mock/webhooks/deliveries/nope/redeliver", json={})
     assert conforms("admin_webhook_redeliver", answer) and answer.status_code == 404

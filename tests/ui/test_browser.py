@@ -45,7 +45,7 @@ def test_job_lifecycle_watched_and_steered_from_the_dashboard(
     expect(page.locator("#status")).to_contain_text("200")
 
     for _ in range(3):  # one event of a job per pass: each waits for the one before it
-        httpx.post(f"{tunemock_server.base_url}/_mock/webhooks/flush").raise_for_status()
+        httpx.post(f"{tunemock_server.base_url}/_mock/webhooks/flush", json={}).raise_for_status()
     webhook_receiver.wait_for(3)
 
     page.get_by_role("link", name="Jobs", exact=True).click()

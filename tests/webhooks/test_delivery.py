@@ -3,6 +3,7 @@ bounded, logged — and never in the way of the API."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import anyio
@@ -36,7 +37,7 @@ async def submit(client: httpx.AsyncClient, model: str = "FLUX") -> str:
 
 async def advance_and_flush(client: httpx.AsyncClient, seconds: float) -> None:
     await client.post("/_mock/clock/advance", json={"seconds": seconds})
-    assert (await client.post("/_mock/webhooks/flush")).status_code == 200
+    assert (await client.post("/_mock/webhooks/flush", json={})).status_code == 200
 
 
 async def deliveries(client: httpx.AsyncClient, **params: str) -> list[dict[str, Any]]:
@@ -52,7 +53,7 @@ async def test_three_events_in_order_valid_with_urls_and_ids(
     await register(mock_client, webhook_receiver.url)
     job_id = await submit(mock_client)
     await advance_and_flush(mock_client, 3600)
-    await mock_client.post("/_mock/webhooks/flush")
+    await mock_client.post("/_mock/webhooks/flush", json={})
     calls = await webhook_receiver.arrived(3)
     await anyio.sleep(0.3)  # nothing more arrives
     assert webhook_receiver.events() == EVENTS
@@ -88,16 +89,16 @@ async def test_500_twice_then_success_is_three_attempts_one_success(
         hook = await register(client, webhook_receiver.url)
         await submit(client)
         await client.post("/_mock/clock/advance", json={"seconds": 5})  # TRAINING_COMPLETED
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
         first = next(r for r in await deliveries(client) if r["event"] == "TRAINING_COMPLETED")
         assert first["state"] == "pending" and first["next_retry_at"]
         # retries wait on the mock's clock: nothing happens until it moves
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
         assert len(webhook_receiver.received) == 1
         for _ in range(2):
             await advance_and_flush(client, 30)
         await advance_and_flush(client, 3600)
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
         logs = conforms(
             "webhook_dispatch_logs",
             await client.get("/webhook/dispatch-logs", params={"webhook_id": hook["webhook_id"]}),
@@ -124,7 +125,7 @@ async def test_a_receiver_that_hangs_times_out_and_is_given_up_bounded(
         job_id = await submit(client)
         await client.post("/_mock/clock/advance", json={"seconds": 5})
         async with anyio.create_task_group() as group:
-            group.start_soon(client.post, "/_mock/webhooks/flush")
+            group.start_soon(partial(client.post, "/_mock/webhooks/flush", json={}))
             await anyio.sleep(0.1)
             # the API answers while a delivery hangs
             listing = await client.get("/finetune/request/list")
@@ -192,7 +193,8 @@ async def test_sample_payload_from_the_api_and_the_admin(
     )
     assert tested["delivery"]["success"] is True and tested["delivery"]["event"] == "TEST"
     admin = conforms(
-        "admin_webhook_test", await mock_client.post(f"/_mock/webhooks/{hook['webhook_id']}/test")
+        "admin_webhook_test",
+        await mock_client.post(f"/_mock/webhooks/{hook['webhook_id']}/test", json={}),
     )
     assert admin["state"] == "delivered"
     calls = await webhook_receiver.arrived(2)
@@ -208,7 +210,7 @@ async def test_webhooks_registered_later_only_get_later_events(
     await advance_and_flush(mock_client, 3.5)  # TRAINING_COMPLETED happened, unheard
     await register(mock_client, webhook_receiver.url)
     await advance_and_flush(mock_client, 3600)
-    await mock_client.post("/_mock/webhooks/flush")
+    await mock_client.post("/_mock/webhooks/flush", json={})
     await webhook_receiver.arrived(2)
     await anyio.sleep(0.2)
     assert webhook_receiver.events() == EVENTS[1:]
@@ -238,7 +240,7 @@ async def test_an_unusable_webhook_url_fails_its_delivery_not_the_dispatcher(
         await register(client, webhook_receiver.url)
         await submit(client)
         await advance_and_flush(client, 3.2)
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
         rows = await deliveries(client, tenant="k")
         heard = await webhook_receiver.arrived(1)
     assert rows[0]["state"] == "failed" and "invalid URL" in rows[0]["attempts"][0]["error"]

@@ -1,0 +1,37 @@
+"""The tenants the mock knows, and the opaque handle that stands for one on the dashboard:
+its pages and their links carry a handle, never a key (a page is cached, shared, screenshot;
+a filter URL lands in the browser's history)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mock_server.errors import NotFound
+from mock_server.runtime import Runtime
+from mock_server.webhooks.admin import all_webhooks
+
+HANDLE_PREFIX = "t-"
+
+
+def known(rt: Runtime, services: Mapping[str, Any]) -> list[str]:
+    """Every key the mock knows: configured, with credits of its own, owning jobs or
+    webhooks. (Not from the journal: it keeps keys masked.)"""
+    found = set(rt.config.api_keys) | set(services["credits"].known_keys())
+    for kind in services["jobs"].values():
+        found.update(job.tenant for job in kind.list(None))
+    found.update(row["tenant"] for row in all_webhooks(rt.store))
+    return sorted(found)
+
+
+def handle(services: Mapping[str, Any], key: str) -> str:
+    """The tenant's handle: the salted id its asset and upload URLs already carry."""
+    return HANDLE_PREFIX + str(services["storage"].tenant_dir(key))
+
+
+def resolve(rt: Runtime, services: Mapping[str, Any], tenant_id: str) -> str:
+    """The key a handle stands for; NotFound for a handle of no known tenant."""
+    for key in known(rt, services):
+        if handle(services, key) == tenant_id:
+            return key
+    raise NotFound(f"No tenant {tenant_id}")
