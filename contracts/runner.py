@@ -105,21 +105,24 @@ def _groups(
     plan: list[tuple[str, Callable[[], None]]] = [
         ("schema", lambda: Stateless(*made).run(families, settings.max_examples, settings.seed))
     ]
-    if FINETUNE_FAMILY in families:
-        lifecycle = Lifecycles(*made)
-        plan += [
-            ("lifecycle", lifecycle.run),
-            ("tenancy", Tenancy(*made).run),
-            ("presign", Presign(*made).run),
-            ("lifecycle", lifecycle.steered_checks),  # these move the clock past retention
-            ("webhooks", Webhooks(*made).run),
-        ]
-    plan.append(("positive", lambda: Positive(*made).run(families)))
-    if FINETUNE_FAMILY in families:
-        plan += [
-            ("links", lambda: _links(made, families)),
-            ("machine", lambda: _machine(made)),
-        ]
+    positive = ("positive", lambda: Positive(*made).run(families))
+    if FINETUNE_FAMILY not in families:
+        return [*plan, positive]
+    lifecycle = Lifecycles(*made)
+    plan += [
+        ("lifecycle", lifecycle.run),
+        # right after the lifecycle group, whose resources it fills in: the groups after it
+        # move the clock (presigned URLs' expiry, webhooks), past the v2 request's retention
+        positive,
+        ("tenancy", Tenancy(*made).run),
+        ("presign", Presign(*made).run),
+        ("webhooks", Webhooks(*made).run),
+        # after every group that reads the lifecycle's v2 request: these move the clock
+        # past its retention
+        ("lifecycle", lifecycle.steered_checks),
+        ("links", lambda: _links(made, families)),
+        ("machine", lambda: _machine(made)),
+    ]
     return plan
 
 

@@ -32,6 +32,12 @@ class Followed:
         return self.states[-1] if self.states else None
 
 
+#: How far a steered run moves the clock after a terminal state: long enough for any
+#: planned transition to have happened, shorter than the specs' retention of a finished
+#: result (v2: an hour), which later reads of the same request still need.
+SETTLE_SECONDS = 600
+
+
 class Mover:
     """Moves a job between two reads: one state on (steered), or waits (observed)."""
 
@@ -54,7 +60,7 @@ class Mover:
     def settle(self) -> None:
         """After a terminal state: let time pass, so a later read can show a regression."""
         if self.target.is_mock:
-            self.target.admin("POST", "/clock/advance", json={"seconds": 3600})
+            self.target.admin("POST", "/clock/advance", json={"seconds": SETTLE_SECONDS})
         else:
             time.sleep(min(self.settings.poll, 2.0))
 
