@@ -34,6 +34,7 @@ class Report:
     requests: int = 0
     safe: bool = False
     notes: list[str] = field(default_factory=list)
+    mode: str = "steered"  # "steered" (the target's clock is moved) or "observed" (polled)
 
     def add_note(self, note: str) -> None:
         self.notes.append(note)
