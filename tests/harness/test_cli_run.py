@@ -117,6 +117,23 @@ def test_a_crash_still_writes_both_reports_with_what_ran(
     assert root.find("./testsuite[@name='positive']/testcase/failure") is not None
 
 
+def test_calls_that_never_answer_end_in_a_report_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # every call but the preflight's hangs longer than the (here shortened) client timeout
+    monkeypatch.setattr(target, "TIMEOUT", httpx.Timeout(0.5))
+    with fixed_server(200, b"{}", delay=3.0) as url:
+        result = invoke(
+            url, "--spec", "segmind-platform", "--max-examples", "1", "--report", str(tmp_path)
+        )
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    data = json.loads((tmp_path / "tunemock-check.json").read_text())
+    assert data["ok"] is False
+    assert any("timed out" in (o["message"] or "").lower() for o in data["outcomes"])
+
+
 # --- the client: rate limits, binary bodies ------------------------------------------------
 
 
