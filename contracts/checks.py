@@ -5,6 +5,7 @@ registers itself by import)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -104,31 +105,87 @@ RESPONSE_CHECKS: Sequence[ResponseCheck] = (
 # --- lifecycle invariants -------------------------------------------------------------------
 
 
-def legal_edge(lifecycle: Lifecycle, before: str, after: str) -> None:
-    """Status moves only along an edge of the lifecycle (or stays)."""
-    if before == after:
-        return
-    if lifecycle.is_legal(before, after):
-        return
-    reachable = _reachable(lifecycle, after)
-    if before in reachable:
-        raise CheckFailure(
-            "lifecycle_never_backwards", f"{before} -> {after}", f"{lifecycle.name} never goes back"
-        )
-    raise CheckFailure(
-        "lifecycle_legal_edge",
-        f"{before} -> {after}",
-        f"{lifecycle.name} edges from {before}: "
-        f"{', '.join(lifecycle.edges.get(before, ())) or 'none'}",
-    )
-
-
-def _reachable(lifecycle: Lifecycle, start: str) -> set[str]:
-    seen, frontier = set(), {start}
+def reachable(lifecycle: Lifecycle, start: str) -> set[str]:
+    """Every state a job in `start` can still reach (not `start` itself)."""
+    seen: set[str] = set()
+    frontier = {start}
     while frontier:
         seen |= frontier
         frontier = {t for s in frontier for t in lifecycle.edges.get(s, ())} - seen
     return seen - {start}
+
+
+def first_status_legal(lifecycle: Lifecycle, status: object) -> None:
+    """The first read after submit: the initial state, or one the job can have reached."""
+    if status == lifecycle.initial or status in reachable(lifecycle, lifecycle.initial):
+        return
+    raise CheckFailure(
+        "lifecycle_first_status",
+        f"status {status!r} on the first read after submit",
+        f"{lifecycle.initial} or a state reachable from it ({', '.join(lifecycle.states)})",
+    )
+
+
+def legal_progress(lifecycle: Lifecycle, before: str, after: object) -> None:
+    """A later read of the same job: the same state, or one reachable from `before`. Reads
+    are sparse (a poll interval or a clock move may pass several states), so a read may
+    skip states, but never goes back and never leaves the lifecycle's graph."""
+    if before == after:
+        return
+    if after in lifecycle.states and after in reachable(lifecycle, before):
+        return
+    if after in lifecycle.states and before in reachable(lifecycle, str(after)):
+        raise CheckFailure(
+            "lifecycle_never_backwards", f"{before} -> {after}", f"{lifecycle.name} never goes back"
+        )
+    onward = ", ".join(sorted(reachable(lifecycle, before))) or "none (terminal)"
+    raise CheckFailure(
+        "lifecycle_legal_edge",
+        f"{before} -> {after}",
+        f"{lifecycle.name} from {before} reaches only: {onward}",
+    )
+
+
+@dataclass(frozen=True)
+class PresenceRule:
+    """When a field exists in a job's answers, as the spec declares it (`x-present-from`,
+    `x-kept-after-failure`; see openapi/CONVENTIONS.md)."""
+
+    field: str
+    present_from: str
+    kept_after_failure: bool
+
+    @classmethod
+    def from_schema(cls, field: str, schema: Mapping[str, Any]) -> PresenceRule:
+        declared = schema["properties"][field]
+        return cls(field, declared["x-present-from"], bool(declared.get("x-kept-after-failure")))
+
+    def expected(self, lifecycle: Lifecycle, status: object, reached: bool) -> bool | None:
+        """True: the field must be set; False: it must be null; None: either (a failure
+        whose history the harness did not see). `reached`: the job was seen at or past
+        `present_from`."""
+        path = lifecycle.happy_path()
+        if status in path:
+            return path.index(str(status)) >= path.index(self.present_from)
+        if status == lifecycle.failure:
+            if not self.kept_after_failure:
+                return False
+            return True if reached else None
+        return None
+
+
+def present_as_documented(
+    rule: PresenceRule, lifecycle: Lifecycle, status: object, value: object, reached: bool
+) -> None:
+    must = rule.expected(lifecycle, status, reached)
+    if must is None or (value is not None) == must:
+        return
+    kept = " (kept after a later failure)" if rule.kept_after_failure else ""
+    raise CheckFailure(
+        "storage_url_exactly_when_trained",
+        f"status {status} with {rule.field} {value!r}",
+        f"{rule.field} set from {rule.present_from} on{kept}, null before",
+    )
 
 
 def expect(check: str, condition: bool, received: str, documented: str) -> None:

@@ -41,6 +41,7 @@ class Report:
     seconds: float = 0.0
     requests: int = 0
     safe: bool = False
+    mode: str = "steered"  # "steered" (the admin API moves jobs) or "observed" (real time)
     notes: list[str] = field(default_factory=list)
     mode: str = "steered"  # "steered" (the target's clock is moved) or "observed" (polled)
 

@@ -1,8 +1,10 @@
-"""What every suite shares: calling an operation and checking the answer against the spec."""
+"""What every suite shares: calling an operation and checking the answer against the spec,
+and the resources one group makes for the next (a trained job, a request, a webhook)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -10,17 +12,44 @@ import httpx
 from contracts.checks import RESPONSE_CHECKS, expect
 from contracts.errors import CheckFailure
 from contracts.report import Outcome, Report
+from contracts.settings import RunSettings
 from contracts.target import Target, curl_of
 from mock_server.spec import Operation
+
+#: The positive group's check: a valid request gets a documented 2xx.
+VALID_REQUEST_SUCCEEDS = "valid_request_succeeds"
+
+
+@dataclass
+class Resources:
+    """What the lifecycle group made, for the groups after it (tenancy, presign,
+    positive): each under the key that owns it."""
+
+    owner: str | None = None  # the key that made them
+    finetune_id: str | None = None
+    cloud_storage_url: str | None = None  # of a trained job
+    model_id: str | None = None  # a job that reached AVAILABLE
+    inference_id: str | None = None  # a v2 request
+    inference_paths: tuple[str, str] | None = None  # its status and result paths
+    webhook_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Suite:
     name = "suite"
 
-    def __init__(self, target: Target, report: Report) -> None:
+    def __init__(
+        self,
+        target: Target,
+        report: Report,
+        settings: RunSettings | None = None,
+        resources: Resources | None = None,
+    ) -> None:
         self.target = target
         self.report = report
         self.spec = target.spec
+        self.settings = settings or RunSettings(wait=60.0, poll=0.5)
+        self.resources = resources or Resources()
 
     def label(self, op: Operation) -> str:
         return f"{op.method} {op.mock_path}"
@@ -70,9 +99,34 @@ class Suite:
             )
         return ok
 
-    def call(self, operation_id: str, path: str | None = None, **kw: Any) -> httpx.Response:
-        """Request an operation and check its answer against the contract."""
+    def call(
+        self, operation_id: str, path: str | None = None, *, valid: bool = False, **kw: Any
+    ) -> httpx.Response:
+        """Request an operation and check its answer against the contract. `valid`: the
+        request is one the contract accepts, so it must succeed (the positive group)."""
         op = self.spec.operation(operation_id)
         response = self.target.request(op.method, path or op.mock_path, **kw)
         self.conforms(op, response)
+        if valid:
+            self.succeeded(op, response)
         return response
+
+    def succeeded(self, op: Operation, response: httpx.Response) -> bool:
+        """Record the positive check: a documented 2xx. A 5xx fails it even where the
+        spec documents 5xx (a server answering 500 to everything must not pass)."""
+        documented = sorted(c for c in map(str, op.raw.get("responses", {})) if c[0] == "2")
+        ok = str(response.status_code) in documented
+        self.report.add(
+            Outcome(
+                "positive",
+                VALID_REQUEST_SUCCEEDS,
+                self.label(op),
+                ok,
+                None
+                if ok
+                else f"Received: {response.status_code} {response.text[:160]} for a valid "
+                f"request / Documented: {', '.join(documented)}",
+                None if ok else curl_of(response.request),
+            )
+        )
+        return ok

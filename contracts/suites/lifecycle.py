@@ -1,199 +1,175 @@
-"""Stateful checks: a fine-tune from upload to download, an inference request to its
-result, with the lifecycle invariants checked at every step. On the mock, the admin API
-moves jobs one state at a time and moves the clock; elsewhere these checks are skipped
-(real jobs take minutes and cost credits)."""
+"""The lifecycle group: a fine-tune from upload to download and an inference request to
+its result, with the lifecycle invariants checked on every status read. Steered mode moves
+the job through tunemock's admin API; observed mode polls on real time within `wait`."""
 
 from __future__ import annotations
 
-import copy
-import io
-import zipfile
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-from PIL import Image
-
-from contracts.checks import legal_edge
+from contracts.checks import PresenceRule, first_status_legal, legal_progress, present_as_documented
+from contracts.settings import mutation_blocked, needs_steering
 from contracts.suites.base import Suite
+from contracts.suites.flows import id_keys, inference_body, json_object, submit_body, upload
+from contracts.suites.observe import Followed, Mover, Read, follow
+from mock_server.lifecycle import Lifecycle
 from mock_server.lifecycle.from_spec import lifecycles_from_spec
-from mock_server.spec.defaults import branch_for
 
-
-def tiny_dataset() -> bytes:
-    """A valid dataset ZIP for every model: one start/end pair of small PNGs (what Kontext
-    needs; any two images do for the others)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for side, colour in (("start", "red"), ("end", "blue")):
-            image = io.BytesIO()
-            Image.new("RGB", (32, 32), colour).save(image, format="PNG")
-            archive.writestr(f"pair_{side}.png", image.getvalue())
-    return buffer.getvalue()
-
-
-def _path(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+FINETUNE, INFERENCE = "finetune lifecycle", "inference lifecycle"
 
 
 class Lifecycles(Suite):
-    name = "stateful"
+    name = "lifecycle"
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
         self.lifecycles = lifecycles_from_spec(self.spec)
-        self.model_id: str | None = None
+        self.mover = Mover(self.target, self.settings)
+        schemas = self.spec.documents["segmind-finetune"].raw["components"]["schemas"]
+        self.url_rule = PresenceRule.from_schema("cloud_storage_url", schemas["FinetuneDetails"])
 
     def run(self) -> None:
-        if not self.target.is_mock:
-            for check in ("finetune_lifecycle", "inference_lifecycle", "presigned_url_expires"):
-                self.record(check, "stateful", skipped="needs the mock's admin API (clock)")
+        why = mutation_blocked(self.target)
+        if why:
+            for label in (FINETUNE, INFERENCE):
+                self.record("lifecycle_reaches_terminal", label, skipped=why)
             return
-        if self.target.safe:
-            self.record("finetune_lifecycle", "stateful", skipped="spends credits (safe mode)")
+        key = self.target.tenant("lifecycle")
+        self.resources.owner = key
+        self.finetune(key)
+        if self.resources.model_id:
+            self.inference(key, self.resources.model_id)
+        else:
+            self.record(
+                "lifecycle_reaches_terminal",
+                INFERENCE,
+                skipped="needs a fine-tuned model (the fine-tune did not become available)",
+            )
+
+    # --- the shared judgement of one followed job ----------------------------------------
+
+    def judge(self, life: Lifecycle, label: str, seen: Followed) -> None:
+        """First read legal, every later read reachable from the one before, terminal
+        within the budget."""
+        if not seen.states:
             return
-        self.storage_expiry()
-        self.finetune()
-        if self.model_id:
-            self.inference()
-
-    # --- storage ------------------------------------------------------------------------
-
-    def upload(self, key: str | None = None) -> str:
-        """Presign and PUT a small real dataset; its s3_url."""
-        answer = self.call(
-            "finetune_upload_presigned_url", key=key, json={"name": "tunemock-check.zip"}
-        )
-        urls = answer.json()
-        put = self.target.request(
-            "PUT", _path(urls["presigned_url"]), auth=False, content=tiny_dataset()
-        )
+        self.verdict("lifecycle_first_status", label, first_status_legal, life, seen.states[0])
+        for before, after in zip(seen.states, seen.states[1:], strict=False):
+            if before not in life.states:
+                break  # reported by the first or an earlier step
+            self.verdict("lifecycle_legal_edge", label, legal_progress, life, before, after)
         self.expect(
-            "presigned_upload_accepted",
-            "PUT presigned_url",
-            put.status_code == 200,
-            f"{put.status_code}",
-            "200 for a fresh signed PUT",
+            "lifecycle_reaches_terminal",
+            label,
+            seen.terminal,
+            f"still {seen.last} after {seen.stuck_for:.1f} s in that state "
+            f"({seen.seconds:.1f} s since the first read)",
+            f"a terminal state ({', '.join(sorted(life.terminal))}) within "
+            f"{self.settings.wait:.0f} s (--wait)",
         )
-        return str(urls["s3_url"])
 
-    def storage_expiry(self) -> None:
-        urls = self.call("finetune_upload_presigned_url", json={"name": "expiry.zip"}).json()
-        query = dict(parse_qsl(urlsplit(urls["presigned_url"]).query))
-        ttl = int(query.get("X-Amz-Expires", "3600"))
-        self.target.admin("POST", "/clock/advance", json={"seconds": ttl + 1})
-        late = self.target.request("PUT", _path(urls["presigned_url"]), auth=False, content=b"late")
-        self.expect(
-            "presigned_url_expires",
-            "PUT presigned_url",
-            late.status_code == 403 and "expired" in late.text.lower(),
-            f"{late.status_code} {late.text[:120]}",
-            "403 with S3's 'Request has expired' once X-Amz-Expires has passed",
-        )
+    def after_terminal(self, read: Read, seen: Followed) -> None:
+        """Let time pass and read once more: a terminal state stays."""
+        if not seen.terminal:
+            return
+        self.mover.settle()
+        status, body = read()
+        if status is not None:
+            seen.states.append(status)
+            seen.bodies.append(body)
 
     # --- fine-tune ----------------------------------------------------------------------
 
-    def submit_body(self, s3_url: str) -> dict[str, Any]:
-        op = self.spec.operation("finetune_submit")
-        examples = op.raw["requestBody"]["content"]["application/json"]["examples"]
-        usable = [
-            e["value"]
-            for e in examples.values()
-            if not e.get("x-negative") and isinstance(e.get("value"), dict)
-        ]
-        body: dict[str, Any] = copy.deepcopy(usable[0])
-        body["data_source_path"] = s3_url
-        body["name"] = "tunemock-check"
-        return body
-
-    def finetune(self) -> None:
+    def finetune(self, key: str) -> None:
         life = self.lifecycles["finetune"]
-        body = self.submit_body(self.upload())
-        doc = self.spec.documents["segmind-finetune"]
-        schema = self.spec.operation("finetune_submit").raw["requestBody"]["content"][
-            "application/json"
-        ]["schema"]
-        keys = branch_for(doc, schema, body)["x-id-keys"]
-        answer = self.call("finetune_submit", json=body)
+        s3_url = upload(self, key)
+        if s3_url is None:
+            return
+        body = submit_body(self.spec, s3_url)
+        keys = id_keys(self.spec, body)
+        answer = self.call("finetune_submit", key=key, json=body, valid=True)
         if answer.status_code != 200:
             return
-        job_id = answer.json().get(keys["submit"])
-        label = "finetune lifecycle"
+        job_id = json_object(answer).get(keys["submit"])
         if not self.expect(
             "ids_stable",
-            label,
-            bool(job_id),
+            FINETUNE,
+            isinstance(job_id, str) and bool(job_id),
             f"answer {answer.text[:200]}",
             f"the submit answer carries {keys['submit']}",
         ):
             return
-        listing = self.call("finetune_list").json()
+        job_id = str(job_id)
+        self.resources.finetune_id = job_id
+        listing = self.call("finetune_list", key=key, valid=True)
+        listed = listing.json() if listing.status_code == 200 else []
         self.expect(
             "list_contains_submitted",
-            label,
-            any(isinstance(i, dict) and i.get("finetune_id") == job_id for i in listing),
-            "the list without the new job",
+            FINETUNE,
+            isinstance(listed, list)
+            and any(isinstance(i, dict) and i.get("finetune_id") == job_id for i in listed),
+            f"the list without the new job ({listing.status_code})",
             "every submitted job in the list",
         )
-        other = self.target.tenant("other")
-        theirs = self.target.request(
-            "GET", "/finetune/request/details", key=other, json={"request_id": job_id}
-        )
-        self.expect(
-            "other_key_never_sees_job",
-            label,
-            theirs.status_code == 404,
-            f"{theirs.status_code} for another key",
-            "404, as for an unknown id",
-        )
-        previous = None
-        for _ in range(len(life.states) + 1):
-            details = self.call("finetune_details", json={"request_id": job_id})
-            if details.status_code != 200:
-                return
-            job = details.json().get("finetune", {})
-            status = job.get("status")
-            if previous is not None:
-                self.verdict("lifecycle_legal_edge", label, legal_edge, life, previous, status)
-            same_ids = job.get(keys["record"]) == job_id and job.get("finetune_id") == job_id
+
+        def read() -> tuple[object, dict[str, Any]]:
+            details = self.call(
+                "finetune_details", key=key, json={"request_id": job_id}, valid=True
+            )
+            job = json_object(details).get("finetune")
+            if details.status_code != 200 or not isinstance(job, dict):
+                return None, {}
+            return job.get("status"), job
+
+        seen = follow(read, life, self.mover, job_id, self.settings.wait)
+        self.after_terminal(read, seen)
+        self.judge(life, FINETUNE, seen)
+        self.judge_records(life, seen, keys["record"], job_id)
+        if seen.last == life.failure:
+            reason = seen.bodies[-1].get("error_message")
+            self.report.add_note(
+                f"the fine-tune {job_id} ended {seen.last} ({reason}): the checks that need "
+                "a trained model were skipped"
+            )
+        if seen.last == life.happy_path()[-1]:
+            self.resources.model_id = job_id
+            url = seen.bodies[-1].get("cloud_storage_url")
+            self.resources.cloud_storage_url = str(url) if url else None
+            self.download(key, url)
+
+    def judge_records(self, life: Lifecycle, seen: Followed, record_key: str, job_id: str) -> None:
+        """Per read: ids stable, cloud_storage_url present exactly when the spec says."""
+        path = life.happy_path()
+        reached = False
+        for status, job in zip(seen.states, seen.bodies, strict=False):
+            same_ids = job.get(record_key) == job_id and job.get("finetune_id") == job_id
             self.expect(
                 "ids_stable",
-                label,
+                FINETUNE,
                 same_ids,
-                f"{keys['record']}={job.get(keys['record'])}",
+                f"{record_key}={job.get(record_key)} finetune_id={job.get('finetune_id')}",
                 f"{job_id} throughout",
             )
-            trained = status in self._from(life, life.milestones["trained"])
+            if status in path and path.index(str(status)) >= path.index(self.url_rule.present_from):
+                reached = True
             url = job.get("cloud_storage_url")
-            self.expect(
+            self.verdict(
                 "storage_url_exactly_when_trained",
-                label,
-                (url is not None) == trained,
-                f"status {status} with cloud_storage_url {url!r}",
-                f"a URL from {life.milestones['trained']} on, null before",
+                FINETUNE,
+                present_as_documented,
+                self.url_rule,
+                life,
+                status,
+                url,
+                reached,
             )
-            if status in life.terminal:
-                if previous == status:
-                    break
-                self.target.admin("POST", "/clock/advance", json={"seconds": 3600})
-            else:
-                self.target.admin("POST", f"/jobs/{job_id}/status")
-            previous = status
-        if previous == life.happy_path()[-1]:
-            self.model_id = str(job_id)
-            self.download(job_id)
 
-    def _from(self, life: Any, state: str) -> set[str]:
-        path = life.happy_path()
-        return set(path[path.index(state) :])
-
-    def download(self, job_id: str) -> None:
-        details = self.call("finetune_details", json={"request_id": job_id}).json()
-        url = details.get("finetune", {}).get("cloud_storage_url")
-        answer = self.call("finetune_file_download", data={"cloud_storage_url": url})
+    def download(self, key: str, url: object) -> None:
+        answer = self.call(
+            "finetune_file_download", key=key, data={"cloud_storage_url": str(url)}, valid=True
+        )
         if answer.status_code != 200:
             return
-        model = self.target.request("GET", _path(answer.text.strip()), auth=False)
+        model = self.target.request("GET", answer.text.strip(), auth=False)
         self.expect(
             "trained_model_downloads",
             "GET download URL",
@@ -204,67 +180,88 @@ class Lifecycles(Suite):
 
     # --- inference ----------------------------------------------------------------------
 
-    def inference(self) -> None:
+    def inference(self, key: str, model_id: str) -> None:
         life = self.lifecycles["inference"]
-        v1 = self.spec.operation("inference_v1_flux_dev_finetuned")
-        examples = v1.raw["requestBody"]["content"]["application/json"].get("examples", {})
-        first: dict[str, Any] = next(iter(examples.values()), {})
-        example: dict[str, Any] = first.get("value", {})
-        body = {**example, "finetune_id": self.model_id}
-        label = "inference lifecycle"
-        submitted = self.call("inference_v2_submit_flux_dev_finetuned", json=body)
-        if submitted.status_code != 200:
+        body = inference_body(self.spec, model_id)
+        submitted = self.call(
+            "inference_v2_submit_flux_dev_finetuned", key=key, json=body, valid=True
+        )
+        job = json_object(submitted)
+        if submitted.status_code != 200 or not job.get("status_url"):
             return
-        job = submitted.json()
-        status_path, result_path = _path(job["status_url"]), _path(job["response_url"])
-        previous = None
-        for _ in range(len(life.states) + 1):
-            status = self.call("inference_v2_status", status_path).json().get("status")
-            if previous is not None:
-                self.verdict("lifecycle_legal_edge", label, legal_edge, life, previous, status)
-            if status in life.terminal:
-                break
-            self.target.admin("POST", f"/jobs/{job['request_id']}/status")
-            previous = status
-        self.call("inference_v2_result", result_path)
-        failing = self.call("inference_v2_submit_flux_dev_finetuned", json=body).json()
+        request_id = str(job.get("request_id"))
+        status_url, result_url = str(job["status_url"]), str(job.get("response_url"))
+        self.resources.inference_id = request_id
+        self.resources.inference_paths = (status_url, result_url)
+
+        def read() -> tuple[object, dict[str, Any]]:
+            answer = self.call("inference_v2_status", status_url, key=key)
+            found = json_object(answer)
+            return (found.get("status"), found) if found else (None, {})
+
+        seen = follow(read, life, self.mover, request_id, self.settings.wait)
+        self.after_terminal(read, seen)
+        self.judge(life, INFERENCE, seen)
+        for found in seen.bodies:
+            if "request_id" in found:
+                self.expect(
+                    "ids_stable",
+                    INFERENCE,
+                    found["request_id"] == request_id,
+                    f"request_id={found['request_id']}",
+                    f"{request_id} throughout",
+                )
+        if seen.last == life.happy_path()[-1]:
+            self.call("inference_v2_status", status_url, key=key, valid=True)
+            self.call("inference_v2_result", result_url, key=key, valid=True)
+        why = needs_steering(self.target)
+        if why:
+            self.record("failed_is_422_with_error", INFERENCE, skipped=why)
+            self.record("expired_results_404", INFERENCE, skipped=why)
+            return
+        self.failed_request(key, life, body)
+        self.retention(key, status_url, result_url)
+
+    def failed_request(self, key: str, life: Lifecycle, body: dict[str, Any]) -> None:
+        """Steered: a request forced to FAILED answers 422 with the error (seed 003)."""
+        failing = json_object(
+            self.call("inference_v2_submit_flux_dev_finetuned", key=key, json=body, valid=True)
+        )
+        if not failing.get("request_id"):
+            return
         self.target.admin(
             "POST",
             f"/jobs/{failing['request_id']}/status",
             json={"status": life.failure, "error_message": "tunemock check"},
         )
-        for op_id, path in (
-            ("inference_v2_status", _path(failing["status_url"])),
-            ("inference_v2_result", _path(failing["response_url"])),
+        for op_id, url in (
+            ("inference_v2_status", failing["status_url"]),
+            ("inference_v2_result", failing["response_url"]),
         ):
-            answer = self.call(op_id, path)
+            answer = self.call(op_id, str(url), key=key)
             self.expect(
                 "failed_is_422_with_error",
-                label,
-                answer.status_code == 422 and bool(_json(answer).get("error")),
+                INFERENCE,
+                answer.status_code == 422 and bool(json_object(answer).get("error")),
                 f"{answer.status_code} {answer.text[:160]}",
                 "422 with {status: FAILED, error} (seed 003)",
             )
+
+    def retention(self, key: str, status_url: str, result_url: str) -> None:
+        """Steered: results are kept `x-retention-seconds`, then 404."""
         retention = self.spec.operation("inference_v2_result").raw.get("x-retention-seconds")
-        if retention:
-            self.target.admin("POST", "/clock/advance", json={"seconds": float(retention) + 1})
-            for op_id, path in (
-                ("inference_v2_status", status_path),
-                ("inference_v2_result", result_path),
-            ):
-                gone = self.call(op_id, path)
-                self.expect(
-                    "expired_results_404",
-                    label,
-                    gone.status_code == 404,
-                    f"{gone.status_code}",
-                    f"404 once {retention} s have passed (seed 003)",
-                )
-
-
-def _json(response: Any) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+        if not retention:
+            return
+        self.target.admin("POST", "/clock/advance", json={"seconds": float(retention) + 1})
+        for op_id, url in (
+            ("inference_v2_status", status_url),
+            ("inference_v2_result", result_url),
+        ):
+            gone = self.call(op_id, url, key=key)
+            self.expect(
+                "expired_results_404",
+                INFERENCE,
+                gone.status_code == 404,
+                f"{gone.status_code}",
+                f"404 once {retention} s have passed (seed 003)",
+            )

@@ -1,5 +1,8 @@
 """Schemathesis's state machine over the spec's OpenAPI `links` (submit -> details ->
-download; v2 submit -> status -> result): every step's answer checked like any other."""
+download; v2 submit -> status -> result): every step's answer checked like any other.
+Steered only (random workflows spend credits). Each run uses a fresh key of its own, and
+every URL the target would call (webhooks, datasets, images) points at the harness's own
+receiver, never at the hosts schemathesis makes up."""
 
 from __future__ import annotations
 
@@ -11,18 +14,43 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 from schemathesis.core.transport import Response
 
+from contracts.settings import mutation_blocked, needs_steering
 from contracts.suites.base import Suite
 from contracts.suites.stateless import request_from_case
+from contracts.suites.webhooks import receiver
 from contracts.target import spends
+
+#: Request fields holding a URL the target calls back or fetches.
+_CALLED_URLS = ("webhook_url",)
+_FETCHED_URL_LISTS = ("image_urls",)
+
+
+def keep_calls_home(body: Any, home: str) -> None:
+    """Point every URL the target would call or fetch at `home` (the harness's receiver)."""
+    if not isinstance(body, dict):
+        return
+    for name in _CALLED_URLS:
+        if name in body:
+            body[name] = home
+    for name in _FETCHED_URL_LISTS:
+        if isinstance(body.get(name), list):
+            body[name] = [f"{home}/image_{i}.png" for i in range(len(body[name]))]
 
 
 class LinkWorkflows(Suite):
-    name = "stateful"
+    name = "links"
 
     def run(self, families: list[str], max_examples: int, dataset_url: str | None) -> None:
-        if not self.target.is_mock:
-            self.record("link_workflows", "stateful", skipped="needs the mock (spends)")
+        why = needs_steering(self.target) or mutation_blocked(self.target)
+        if why:
+            self.record("link_workflows", "links", skipped=why)
             return
+        self.key = self.target.tenant("links")
+        with receiver(self.settings.webhook_host, self.settings.webhook_port) as (url, _):
+            self.home = url
+            self._families(families, max_examples, dataset_url)
+
+    def _families(self, families: list[str], max_examples: int, dataset_url: str | None) -> None:
         for family in families:
             schema = schemathesis.openapi.from_path(str(self.spec.documents[family].path))
             try:
@@ -41,6 +69,7 @@ class LinkWorkflows(Suite):
                 # a generated dataset URL would send the mock to random hosts: use ours
                 if op_id == "finetune_submit" and isinstance(case.body, dict) and dataset_url:
                     case.body["data_source_path"] = dataset_url
+                keep_calls_home(case.body, suite.home)
 
             def call(self, case: Any, **kwargs: Any) -> Response:
                 op = suite.spec.operation(str(case.operation.definition.raw.get("operationId")))
@@ -50,6 +79,7 @@ class LinkWorkflows(Suite):
                 response = suite.target.request(
                     op.method,
                     f"{op.prefix}{case.formatted_path}",
+                    key=suite.key,
                     auth=authenticate,
                     **request_kw,
                 )
@@ -70,7 +100,7 @@ class LinkWorkflows(Suite):
                     suppress_health_check=list(HealthCheck),
                 ),
             )
-        self.record("link_workflows", "stateful")
+        self.record("link_workflows", "links")
 
 
 class _SkipStep(Exception):

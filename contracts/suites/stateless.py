@@ -23,7 +23,7 @@ _NO_RANDOM_POSITIVE = {"webhook_add", "webhook_update", "webhook_test", "webhook
 
 
 class Stateless(Suite):
-    name = "stateless"
+    name = "schema"
 
     def run(self, families: list[str], max_examples: int, seed: int | None) -> None:
         for family in families:

@@ -27,7 +27,9 @@ class FinetuneRenderer:
         self._source_types = details_schema["properties"]["source_type"]["x-value-by-source"]
         # read once: a 1,000-job list renders each of them per job otherwise
         self._happy = frozenset(lifecycle.happy_path())
-        self._trained = lifecycle.milestones["trained"]
+        storage_url = details_schema["properties"]["cloud_storage_url"]
+        self._url_from = storage_url["x-present-from"]
+        self._url_kept = bool(storage_url.get("x-kept-after-failure"))
         self._deployed = lifecycle.milestones["deployed"]
 
     def submit_answer(self, job: FinetuneJob) -> dict[str, Any]:
@@ -42,7 +44,8 @@ class FinetuneRenderer:
     def _common(
         self, job: FinetuneJob, state: Transition, reached: frozenset[str], base_url: str
     ) -> dict[str, Any]:
-        trained = self._trained in reached
+        # the spec says from which state the URL exists, and whether a later failure keeps it
+        has_url = self._url_from in reached and (self._url_kept or state.state in self._happy)
         return {
             job.id_keys["record"]: job.id,
             "finetune_id": job.id,
@@ -52,7 +55,7 @@ class FinetuneRenderer:
             "source_type": self._source_types[job.source],
             "base_model": job.request.get("base_model"),
             "error_message": state.detail if state.state not in self._happy else None,
-            "cloud_storage_url": f"{base_url}{artifact_path_of(job)}" if trained else None,
+            "cloud_storage_url": f"{base_url}{artifact_path_of(job)}" if has_url else None,
         }
 
     def details(self, job: FinetuneJob, now: datetime, base_url: str) -> dict[str, Any]:
