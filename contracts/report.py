@@ -43,7 +43,6 @@ class Report:
     safe: bool = False
     mode: str = "steered"  # "steered" (the admin API moves jobs) or "observed" (real time)
     notes: list[str] = field(default_factory=list)
-    mode: str = "steered"  # "steered" (the target's clock is moved) or "observed" (polled)
 
     def add_note(self, note: str) -> None:
         self.notes.append(note)
