@@ -5,6 +5,8 @@ after its Retry-After; binary bodies reproduced as `--data-binary @file`."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -132,6 +134,33 @@ def test_calls_that_never_answer_end_in_a_report_not_a_traceback(
     data = json.loads((tmp_path / "tunemock-check.json").read_text())
     assert data["ok"] is False
     assert any("timed out" in (o["message"] or "").lower() for o in data["outcomes"])
+
+
+SEGMIND = (
+    "--spec",
+    "segmind-finetune",
+    "--spec",
+    "segmind-inference",
+    "--spec",
+    "segmind-platform",
+)
+
+
+def test_a_server_answering_500_to_everything_fails(tmp_path: Path) -> None:
+    # Segmind's families only: every 500 there has the documented {"error": ...} body, so
+    # only "a valid request must succeed" can catch it (lora-trainer's body differs)
+    with fixed_server(500, b'{"error": "Internal Server Error"}') as url:
+        command = [sys.executable, "-m", "mock_server", "check", "--base-url", url, *SEGMIND]
+        done = subprocess.run(
+            [*command, "--report", str(tmp_path), "--max-examples", "1"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    data = json.loads((tmp_path / "tunemock-check.json").read_text())
+    failed = {o["check"] for o in data["outcomes"] if not o["passed"] and not o["skipped"]}
+    assert data["ok"] is False and "valid_request_succeeds" in failed, failed
 
 
 # --- the client: rate limits, binary bodies ------------------------------------------------
