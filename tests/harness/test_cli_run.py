@@ -16,10 +16,11 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from contracts import cli, target
+from contracts import cli, run_checks, target
 from contracts.report import Outcome, Report, write_json, write_junit
 from contracts.target import RateLimited, Target
 from mock_server.spec import load_specs
+from mock_server.testing.live import start_server, stop_server
 from tests.harness.stub import fixed_server
 
 SKIP_REASON = "needs --allow-spend on a non-loopback URL"
@@ -220,3 +221,19 @@ def test_a_binary_body_is_reproduced_from_a_file_next_to_the_report(tmp_path: Pa
     assert (tmp_path / "junit" / name).read_bytes() == body
     text = target.curl_of(httpx.Request("POST", "http://api.test/x", json={"a": "é"}))
     assert "--data-raw" in text and "é" in text
+
+
+def test_a_rate_limited_mock_passes_with_the_429s_waited_out(tmp_path: Path) -> None:
+    config = tmp_path / "tunemock.yaml"
+    config.write_text(
+        "rate_limits:\n  segmind-platform: {per_second: 4, burst: 2}\n", encoding="utf-8"
+    )
+    server = start_server("--config", str(config), "--clock", "virtual", "--datasets", "skip")
+    try:
+        report = run_checks(server.base_url, specs=["segmind-platform"], max_examples=2)
+        journal = httpx.get(f"{server.base_url}/_mock/requests", params={"limit": 1000}).json()
+    finally:
+        stop_server(server)
+    assert 429 in {entry["status"] for entry in journal}  # the limits did bite
+    assert report.ok, [(f.check, f.message) for f in report.failures]
+    assert not [o for o in report.outcomes if "429" in (o.message or "")]
