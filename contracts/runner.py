@@ -106,10 +106,12 @@ def _groups(
         ("schema", lambda: Stateless(*made).run(families, settings.max_examples, settings.seed))
     ]
     if FINETUNE_FAMILY in families:
+        lifecycle = Lifecycles(*made)
         plan += [
-            ("lifecycle", Lifecycles(*made).run),
-            ("presign", Presign(*made).run),
+            ("lifecycle", lifecycle.run),
             ("tenancy", Tenancy(*made).run),
+            ("presign", Presign(*made).run),
+            ("lifecycle", lifecycle.steered_checks),  # these move the clock past retention
             ("webhooks", Webhooks(*made).run),
         ]
     plan.append(("positive", lambda: Positive(*made).run(families)))

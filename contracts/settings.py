@@ -12,8 +12,8 @@ from mock_server.lifecycle import load_timing
 GROUPS: tuple[str, ...] = (
     "schema",
     "lifecycle",
-    "presign",
     "tenancy",
+    "presign",
     "webhooks",
     "positive",
     "links",
@@ -79,7 +79,7 @@ def mutation_blocked(target: Target) -> str | None:
     if not target.safe:
         return None
     if is_loopback(target.base_url):
-        return "safe mode was asked for (drop --safe or pass --allow-spend)"
+        return "--safe was given (--allow-spend runs it)"
     return "needs --allow-spend on a non-loopback URL"
 
 

@@ -51,6 +51,17 @@ class Suite:
         self.settings = settings or RunSettings(wait=60.0, poll=0.5)
         self.resources = resources or Resources()
 
+    def key_for(self, role: str) -> str:
+        """The key a group works under. Steered, a fresh tenant of its own (on tunemock
+        any key is one, so runs and groups never see each other's jobs or webhooks);
+        observed, the key given (a real server knows no made-up keys)."""
+        return self.target.tenant(role) if self.target.is_mock else self.target.api_key
+
+    def deactivate_webhook(self, key: str | None, webhook_id: str) -> None:
+        """Leave no active webhook behind: a key may hold one fine-tune webhook at a time,
+        and a real account should not keep test hooks."""
+        self.target.request("GET", "/webhook/inactive", key=key, params={"webhook_id": webhook_id})
+
     def label(self, op: Operation) -> str:
         return f"{op.method} {op.mock_path}"
 

@@ -26,6 +26,8 @@ class Lifecycles(Suite):
         self.mover = Mover(self.target, self.settings)
         schemas = self.spec.documents["segmind-finetune"].raw["components"]["schemas"]
         self.url_rule = PresenceRule.from_schema("cloud_storage_url", schemas["FinetuneDetails"])
+        # (key, body, status URL, result URL) of the v2 request, for steered_checks
+        self.later: tuple[str, dict[str, Any], str, str] | None = None
 
     def run(self) -> None:
         why = mutation_blocked(self.target)
@@ -33,7 +35,7 @@ class Lifecycles(Suite):
             for label in (FINETUNE, INFERENCE):
                 self.record("lifecycle_reaches_terminal", label, skipped=why)
             return
-        key = self.target.tenant("lifecycle")
+        key = self.key_for("lifecycle")
         self.resources.owner = key
         self.finetune(key)
         if self.resources.model_id:
@@ -214,12 +216,19 @@ class Lifecycles(Suite):
         if seen.last == life.happy_path()[-1]:
             self.call("inference_v2_status", status_url, key=key, valid=True)
             self.call("inference_v2_result", result_url, key=key, valid=True)
-        why = needs_steering(self.target)
-        if why:
+        self.later = (key, body, status_url, result_url)
+
+    def steered_checks(self) -> None:
+        """What only a moved clock or a forced failure can show: run after the groups that
+        use this group's request (the retention check makes it expire)."""
+        why = needs_steering(self.target) or mutation_blocked(self.target)
+        if why or self.later is None:
+            why = why or "needs a v2 request (the lifecycle group made none)"
             self.record("failed_is_422_with_error", INFERENCE, skipped=why)
             self.record("expired_results_404", INFERENCE, skipped=why)
             return
-        self.failed_request(key, life, body)
+        key, body, status_url, result_url = self.later
+        self.failed_request(key, self.lifecycles["inference"], body)
         self.retention(key, status_url, result_url)
 
     def failed_request(self, key: str, life: Lifecycle, body: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from contracts.suites.base import Suite
 from contracts.suites.stateless import request_from_case
 from contracts.suites.webhooks import receiver
 from contracts.target import spends
+from mock_server.spec.walk import walk
 
 #: Request fields holding a URL the target calls back or fetches.
 _CALLED_URLS = ("webhook_url",)
@@ -48,7 +49,25 @@ class LinkWorkflows(Suite):
         self.key = self.target.tenant("links")
         with receiver(self.settings.webhook_host, self.settings.webhook_port) as (url, _):
             self.home = url
-            self._families(families, max_examples, dataset_url)
+            try:
+                self._families(families, max_examples, dataset_url)
+            finally:
+                self.clean_up()
+
+    def clean_up(self) -> None:
+        """Deactivate whatever webhooks the random workflows registered."""
+        found = self.target.request("GET", "/webhook/get", key=self.key)
+        try:
+            listed = found.json()
+        except ValueError:
+            return
+        ids = {
+            str(node["webhook_id"])
+            for _, node in walk(listed)
+            if isinstance(node, dict) and node.get("webhook_id")
+        }
+        for webhook_id in ids:
+            self.deactivate_webhook(self.key, webhook_id)
 
     def _families(self, families: list[str], max_examples: int, dataset_url: str | None) -> None:
         for family in families:

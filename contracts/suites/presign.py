@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -15,7 +16,6 @@ import httpx
 from contracts.settings import mutation_blocked
 from contracts.suites.base import Suite
 from contracts.suites.flows import json_object, tiny_dataset
-from mock_server.clock import parse_iso
 
 UPLOAD, DOWNLOAD = "PUT presigned_url", "GET download URL"
 #: Clock skew allowed between the harness and a remote server, for epoch expiries.
@@ -50,7 +50,7 @@ class Presign(Suite):
         return float(schema["x-url-ttl-seconds"]), schema["x-url-signing"]
 
     def upload_url(self) -> None:
-        key = self.target.tenant("presign")
+        key = self.key_for("presign")
         answer = self.call(
             "finetune_upload_presigned_url", key=key, json={"name": "presign.zip"}, valid=True
         )
@@ -136,7 +136,8 @@ class Presign(Suite):
         """The target's idea of now: the mock's clock when steered, ours otherwise."""
         if self.target.is_mock:
             clock = json_object(self.target.admin("GET", "/clock"))
-            return parse_iso(str(clock["now"])).timestamp()
+            # ISO 8601 with a Z: read here, as the harness never imports the server
+            return datetime.fromisoformat(str(clock["now"])).timestamp()
         return time.time()
 
     def let_expire(self, label: str, ttl: float) -> bool:

@@ -113,7 +113,6 @@ class Tenancy(Suite):
             self._webhooks(owner, other, self.settings.webhook_url or own)
 
     def _webhooks(self, owner: str, other: str, url: str) -> None:
-        label = "tenancy webhooks"
         event_type = self.spec.operation("webhook_add").raw["x-webhook-limit"]["event_type"]
         added = self.call(
             "webhook_add",
@@ -125,6 +124,13 @@ class Tenancy(Suite):
         if not webhook_id:
             return
         self.resources.webhook_id = webhook_id
+        try:
+            self._keep_out(owner, other, url, webhook_id, event_type)
+        finally:
+            self.deactivate_webhook(owner, webhook_id)
+
+    def _keep_out(self, owner: str, other: str, url: str, webhook_id: str, event_type: str) -> None:
+        label = "tenancy webhooks"
         listing = self.target.request("GET", "/webhook/get", key=other)
         self.hidden("other_key_never_sees_webhook", label, listing, webhook_id, listing=True)
         update = self.target.request(
@@ -138,6 +144,7 @@ class Tenancy(Suite):
             },
         )
         self.hidden("other_key_never_updates_webhook", label, update, webhook_id)
+        # (a refused deactivation leaves the webhook as it was; the owner's own comes last)
         for path in ("/webhook/dispatch-logs", "/webhook/inactive"):
             answer = self.target.request("GET", path, key=other, params={"webhook_id": webhook_id})
             self.hidden("other_key_never_sees_webhook", label, answer, webhook_id)

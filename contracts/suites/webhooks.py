@@ -18,7 +18,7 @@ from typing import Any
 from contracts.checks import expect
 from contracts.settings import mutation_blocked
 from contracts.suites.base import Suite
-from contracts.suites.flows import submit_body, tiny_png, upload
+from contracts.suites.flows import id_keys, json_object, submit_body, tiny_png, upload
 from contracts.target import is_loopback
 from mock_server.lifecycle.from_spec import lifecycles_from_spec
 from mock_server.spec.schemas import schema_validator
@@ -90,32 +90,27 @@ class Webhooks(Suite):
             for hook in self.spec.webhooks
             if hook.family == "segmind-finetune"
         }
-        key = self.target.tenant("webhooks")
+        key = self.key_for("webhooks")
         settings = self.settings
         with receiver(settings.webhook_host, settings.webhook_port) as (own_url, payloads):
             url = settings.webhook_url or own_url
             event_type = self.spec.operation("webhook_add").raw["x-webhook-limit"]["event_type"]
-            self.call(
+            added = self.call(
                 "webhook_add",
                 key=key,
                 json={"webhook_url": url, "event": {"types": [event_type]}},
                 valid=True,
             )
-            s3_url = upload(self, key)
-            if s3_url is None:
-                return
-            body = submit_body(self.spec, s3_url)
-            submitted = self.target.request("POST", "/finetune/request/submit", key=key, json=body)
-            if submitted.status_code != 200:
-                self.record(
-                    "webhook_payloads_conform",
-                    label,
-                    False,
-                    f"Received: submit answered {submitted.status_code} / Documented: 200",
-                )
-                return
-            self.listen(payloads, len(life.webhook_events))
-            received = list(payloads)
+            webhook_id = json_object(added).get("webhook_id")
+            try:
+                job_id = self.submit(key, label)
+                if job_id is None:
+                    return
+                # only this job's events: the key may have other jobs (a real account)
+                received = self.listen(payloads, len(life.webhook_events), job_id)
+            finally:
+                if webhook_id:
+                    self.deactivate_webhook(key, str(webhook_id))
         events = [p.get("event") for p in received]
         for payload in received:
             event = str(payload.get("event"))
@@ -151,21 +146,46 @@ class Webhooks(Suite):
             "each event delivered once after a 2xx",
         )
 
-    def listen(self, payloads: list[dict[str, Any]], expected: int) -> None:
-        """Until `expected` payloads arrived or the budget ran out; then a moment more, for
-        anything extra (a duplicate) to arrive."""
+    def submit(self, key: str, label: str) -> str | None:
+        """A fine-tune on our own dataset, whose events the receiver will hear; its id."""
+        s3_url = upload(self, key)
+        if s3_url is None:
+            return None
+        body = submit_body(self.spec, s3_url)
+        submitted = self.target.request("POST", "/finetune/request/submit", key=key, json=body)
+        if submitted.status_code != 200:
+            self.record(
+                "webhook_payloads_conform",
+                label,
+                False,
+                f"Received: submit answered {submitted.status_code} / Documented: 200",
+            )
+            return None
+        keys = id_keys(self.spec, body)
+        return str(json_object(submitted).get(keys["submit"]))
+
+    def listen(
+        self, payloads: list[dict[str, Any]], expected: int, job_id: str
+    ) -> list[dict[str, Any]]:
+        """The job's payloads, once `expected` arrived or the budget ran out, and a moment
+        more for anything extra (a duplicate) to arrive."""
+
+        def mine() -> list[dict[str, Any]]:
+            return [p for p in list(payloads) if job_id in p.values()]
+
         steered = self.target.is_mock
         budget = min(self.settings.wait, 10.0) if steered else self.settings.wait
         if steered:
             self.target.admin("POST", "/clock/advance", json={"seconds": 3600})
         deadline = time.monotonic() + budget
-        while len(payloads) < expected and time.monotonic() < deadline:
+        while len(mine()) < expected and time.monotonic() < deadline:
             if steered:
                 self.target.admin("POST", "/webhooks/flush")
             time.sleep(0.1 if steered else min(self.settings.poll, 1.0))
         if steered:
             self.target.admin("POST", "/webhooks/flush")
         time.sleep(0.3 if steered else min(self.settings.poll, 2.0))
+        return mine()
 
 
 def _conforms(doc: Any, schema: Any, payload: dict[str, Any], event: str) -> None:

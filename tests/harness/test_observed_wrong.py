@@ -145,3 +145,20 @@ def test_a_crashing_group_is_recorded_and_the_run_goes_on(
     assert "RuntimeError: boom" in (errors[0].message or "")
     ran = {o.suite for o in report.outcomes if o.passed}
     assert {"lifecycle", "tenancy", "webhooks", "positive", "machine"} <= ran
+
+
+def stuck_requested(exchange: Exchange) -> None:
+    if exchange.path.startswith("/finetune/request/details"):
+        exchange.answer = _STATUS.sub(b'"status": "REQUESTED"', exchange.answer)
+
+
+def test_a_job_stuck_past_the_budget_fails_naming_its_state_and_how_long(
+    real_clock_mock: LiveServer,
+) -> None:
+    with hiding_proxy(real_clock_mock.base_url, after=stuck_requested) as url:
+        report = observed(url, specs=["segmind-finetune"], max_examples=1, wait=6, poll=0.5)
+    stuck = [f for f in report.failures if f.check == "lifecycle_reaches_terminal"]
+    assert stuck, describe(report)
+    assert stuck[0].operation == "finetune lifecycle"
+    assert re.search(r"still REQUESTED after \d+\.\d s in that state", stuck[0].message or "")
+    assert "within 6 s" in (stuck[0].message or "")
