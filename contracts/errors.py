@@ -2,7 +2,8 @@
 
 HarnessError
 ├── CheckFailure     a check found the target off its contract (Received / Documented)
-└── TargetUnusable   the target cannot be checked at all (unreachable, wrong URL)
+├── TargetUnusable   the target cannot be checked at all (unreachable, wrong URL)
+└── BadArguments     the run is asked for something that does not exist (an unknown spec)
 """
 
 from __future__ import annotations
@@ -29,3 +30,7 @@ class CheckFailure(HarnessError):
 
 class TargetUnusable(HarnessError):
     """The base URL does not answer like an HTTP API at all."""
+
+
+class BadArguments(HarnessError):
+    """The options name something the harness does not know (e.g. a misspelt --spec)."""

@@ -4,8 +4,8 @@ can move its clock), safe mode, and a counted, bounded HTTP client."""
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import ipaddress
-import shlex
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -14,7 +14,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from contracts.repro import curl_of
 from mock_server.spec import Operation, SpecBundle
+
+__all__ = ["BudgetExhausted", "RateLimited", "Target", "curl_of", "is_loopback", "spends"]
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain"}
 
@@ -35,33 +38,37 @@ def spends(op: Operation) -> bool:
     return bool({"402", "406"} & {str(code) for code in op.raw.get("responses", {})})
 
 
-def curl_of(request: httpx.Request) -> str:
-    """The request as a curl command line, the key masked."""
-    parts = ["curl", "-X", request.method, shlex.quote(str(request.url))]
-    for name, value in request.headers.items():
-        if name.lower() in (
-            "host",
-            "content-length",
-            "accept-encoding",
-            "connection",
-            "user-agent",
-            "accept",
-        ):
-            continue
-        shown = "***" if name.lower() == "x-api-key" else value
-        parts += ["-H", shlex.quote(f"{name}: {shown}")]
-    try:
-        body = request.content
-    except httpx.RequestNotRead:  # a streamed (multipart) body: not shown
-        body = b""
-    if body:
-        text = body[:2000].decode("utf-8", "replace")
-        parts += ["--data-raw", shlex.quote(text)]
-    return " ".join(parts)
+#: A rate-limited (429) answer is retried after its Retry-After, within bounds: a target that
+#: asks for longer, or keeps refusing, ends the run with a note instead of stalling it.
+MAX_RETRIES = 3  # per request
+MAX_RETRY_AFTER = 10.0  # seconds, one wait
+RATE_LIMIT_PATIENCE = 60.0  # seconds, all waits of a run
+#: No single call may hold the run for longer than this (a flush behind a slow webhook host).
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
 class BudgetExhausted(Exception):
     """Safe mode's request budget is used up."""
+
+
+class RateLimited(BudgetExhausted):
+    """The target still answers 429 once the harness's patience is spent: the run stops
+    there (a note, not a contract failure: rate limits are the target's right)."""
+
+
+def retry_after(response: httpx.Response) -> float:
+    """Seconds a 429 asks to wait: Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3);
+    1 when absent or unreadable."""
+    value = response.headers.get("retry-after", "").strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 1.0
+    return max(0.0, when.timestamp() - time.time())
 
 
 @dataclass
@@ -77,10 +84,11 @@ class Target:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     client: httpx.Client = field(init=False)
     _last: float = 0.0
+    rate_limited_seconds: float = 0.0  # waited on 429s so far (bounded by RATE_LIMIT_PATIENCE)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
-        self.client = httpx.Client(base_url=self.base_url, timeout=30.0)
+        self.client = httpx.Client(base_url=self.base_url, timeout=TIMEOUT)
 
     def close(self) -> None:
         self.client.close()
@@ -88,14 +96,36 @@ class Target:
     def request(
         self, method: str, path: str, *, key: str | None = None, auth: bool = True, **kw: Any
     ) -> httpx.Response:
+        headers = dict(kw.pop("headers", {}) or {})
+        if auth:
+            headers.setdefault("x-api-key", key or self.api_key)
+        for attempt in range(MAX_RETRIES + 1):
+            response = self._send(method, path, headers, kw)
+            if response.status_code != 429:
+                return response
+            wait = retry_after(response)
+            if (
+                attempt == MAX_RETRIES
+                or wait > MAX_RETRY_AFTER
+                or self.rate_limited_seconds + wait > RATE_LIMIT_PATIENCE
+            ):
+                raise RateLimited(
+                    f"{method} {path}: still rate-limited (429, Retry-After "
+                    f"{response.headers.get('retry-after', '-')}) after {attempt} retries and "
+                    f"{self.rate_limited_seconds:.0f} s of waiting; the run stops here"
+                )
+            self.rate_limited_seconds += wait
+            time.sleep(wait)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def _send(
+        self, method: str, path: str, headers: dict[str, str], kw: dict[str, Any]
+    ) -> httpx.Response:
         if self.max_requests is not None and self.requests >= self.max_requests:
             raise BudgetExhausted(f"safe mode stops after {self.max_requests} requests")
         wait = self._last + self.min_interval - time.monotonic()
         if wait > 0:
             time.sleep(wait)
-        headers = dict(kw.pop("headers", {}) or {})
-        if auth:
-            headers.setdefault("x-api-key", key or self.api_key)
         self.requests += 1
         self._last = time.monotonic()
         response = self.client.request(method, path, headers=headers, **kw)

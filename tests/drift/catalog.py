@@ -1,0 +1,59 @@
+"""The drift catalog: for every drift the proxy can apply, what must catch it, steered (the
+mock's admin API moves the clock) and observed (the admin API hidden, jobs polled in real time).
+
+An entry names checks (an Outcome.check) or, for the older drifts, words; a failure matches
+when its check, operation or message holds one of them. Where observing cannot catch a drift
+at all, the entry says why instead, and a test holds that list to exactly these entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts import Outcome, Report
+
+
+@dataclass(frozen=True)
+class Catch:
+    steered: tuple[str, ...]
+    #: The same, observed; a string: why an observed run cannot see this drift.
+    observed: tuple[str, ...] | str
+
+
+CATALOG: dict[str, Catch] = {
+    "field_renamed": Catch(("finetune_id", "finetuneid", "submit"), ("finetune_id", "submit")),
+    "type_changed": Catch(("public_model",), ("public_model",)),
+    "required_dropped": Catch(("name",), ("name",)),
+    "enum_added": Catch(("training_started",), ("training_started",)),
+    "status_changed": Catch(("201",), ("201",)),
+    "failed_as_200": Catch(
+        ("422", "failed"),
+        "needs a request forced to FAILED, which only the admin API can do; the mock's own "
+        "requests never fail on their own",
+    ),
+    "lifecycle_skipped": Catch(("edge", "lifecycle"), ("cloud_storage_url", "lifecycle")),
+    "lifecycle_reversed": Catch(("edge", "lifecycle"), ("lifecycle_never_backwards", "edge")),
+    "webhook_field_missing": Catch(("trained_model_url",), ("trained_model_url",)),
+    "expired_url_accepted": Catch(
+        ("expire",),
+        "the upload URL lives 3600 s (x-url-ttl-seconds), longer than any --wait a test can "
+        "afford: observed, the expiry check is skipped, saying so",
+    ),
+    "server_error": Catch(("valid_request_succeeds",), ("valid_request_succeeds",)),
+    "stuck_in_requested": Catch(("lifecycle",), ("lifecycle_reaches_terminal",)),
+    "lower_case_status": Catch(("is not one of",), ("is not one of",)),
+    "tenancy_ignored": Catch(("other_key_never",), ("other_key_never",)),
+    "download_unsigned": Catch(("presigned_url_signed",), ("presigned_url_signed",)),
+}
+
+
+def caught_by(report: Report, names: tuple[str, ...]) -> list[Outcome]:
+    """The failures that name one of `names` in their check, operation or message."""
+    return [
+        f
+        for f in report.failures
+        if any(name.lower() in f"{f.check} {f.operation} {f.message}".lower() for name in names)
+    ]
+
+
+def describe(failures: list[Outcome]) -> str:
+    return "\n".join(f"- [{f.check}] {f.operation}: {f.message}" for f in failures) or "(none)"
