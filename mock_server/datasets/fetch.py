@@ -9,7 +9,14 @@ from pathlib import Path
 import httpx
 
 from mock_server.datasets.inspect import DatasetProblem
-from mock_server.outbound import CALL_ERRORS, Guard, OwnListeners, TargetPolicy, error_class
+from mock_server.outbound import (
+    CALL_ERRORS,
+    CANNOT_CONNECT,
+    Guard,
+    OwnListeners,
+    TargetPolicy,
+    error_class,
+)
 from mock_server.outbound.transport import sync_client
 
 #: Bounded outbound calls: a slow or silent host fails the job, never hangs the mock.
@@ -61,6 +68,8 @@ def fetch_public(
                         f"data_source_path {url} answered GET with {response.status_code}"
                     )
                 return _save(response, dest, _content_length(response, "GET", url), max_bytes, url)
+    except httpx.ConnectTimeout as exc:  # the class of every failed connect, as below
+        raise DatasetProblem(f"data_source_path {url} is unreachable: {CANNOT_CONNECT}") from exc
     except httpx.TimeoutException as exc:
         if time.monotonic() - started >= deadline:
             raise DatasetProblem(f"data_source_path {url} took over {deadline:g} s") from exc

@@ -16,7 +16,7 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from mock_server.clock import utc_now
-from mock_server.outbound import CALL_ERRORS, Guard, error_class, read_capped
+from mock_server.outbound import CALL_ERRORS, CANNOT_CONNECT, Guard, error_class, read_capped
 from mock_server.outbound.transport import async_client
 
 
@@ -52,16 +52,28 @@ class Sender:
                 "webhook-signature": Webhook(secret).sign(msg_id, stamp, body),
             }
         started = time.perf_counter()
+        connected: list[bool] = []
+
+        async def trace(event: str, info: Mapping[str, Any]) -> None:
+            if event == "connection.connect_tcp.complete":
+                connected.append(True)
+
         try:
             with anyio.fail_after(self._deadline):
-                request = self._client.build_request("POST", url, content=body, headers=headers)
+                request = self._client.build_request(
+                    "POST", url, content=body, headers=headers, extensions={"trace": trace}
+                )
                 response = await self._client.send(request, stream=True)
                 try:
                     answer = await read_capped(response)
                 finally:
                     await response.aclose()
         except CALL_ERRORS as exc:
-            return Outcome(None, _ms(started), error_class(exc), None)
+            # running out of time before a connection is the same class as a refused one:
+            # "timeout" there would tell a filtered port from a closed one
+            unconnected = isinstance(exc, TimeoutError | httpx.TimeoutException) and not connected
+            error = CANNOT_CONNECT if unconnected else error_class(exc)
+            return Outcome(None, _ms(started), error, None)
         return Outcome(response.status_code, _ms(started), None, answer.decode(errors="replace"))
 
 
