@@ -102,7 +102,9 @@ class _GuardedSyncBackend(httpcore.NetworkBackend):
         address = self._guard.pick(host, port, self._guard.resolve(host, port))
         left = self._ends - time.monotonic()
         if left <= 0:
-            raise httpcore.ConnectTimeout("the call's total time is up")
+            # out of time before trying: not a failed connect, which must read the same
+            # for every port (closed, filtered)
+            raise httpcore.ReadTimeout("the call's total time is up")
         timeout = left if timeout is None else min(timeout, left)
         stream = self._inner.connect_tcp(str(address), port, timeout, local_address, socket_options)
         return _DeadlineStream(stream, self._ends)

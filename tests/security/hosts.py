@@ -3,6 +3,7 @@ static file host, a dataset host that dribbles) and a sampler of a process's mem
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
@@ -138,3 +139,60 @@ class RssSampler:
     @property
     def growth_mb(self) -> float:
         return self.peak_mb - self.baseline_mb
+
+
+@contextmanager
+def filtered_port() -> Iterator[int]:
+    """A port whose connects hang like a firewalled one: a listener with a full backlog
+    that never accepts (the kernel drops further SYNs)."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = int(listener.getsockname()[1])
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):  # in progress: it never completes
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    try:
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def slow_images(delay: float, body: bytes) -> type[BaseHTTPRequestHandler]:
+    """HEAD and GET of one image; each GET waits `delay` seconds before its body."""
+
+    class Slow(_Quiet):
+        def _head(self) -> None:
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+
+        def do_HEAD(self) -> None:
+            self._head()
+
+        def do_GET(self) -> None:
+            self._head()
+            time.sleep(delay)
+            try:
+                self.wfile.write(body)
+            except OSError:
+                self.close_connection = True
+
+    return Slow
