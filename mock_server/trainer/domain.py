@@ -172,16 +172,21 @@ class TrainerService:
         with tempfile.TemporaryDirectory(prefix="tunemock-images-") as folder:
             target = Path(folder) / "image"
             for i, url in enumerate(urls):
+                late = InvalidInput(
+                    f"image_urls took over {self._outbound.fetch_deadline:g} s to fetch "
+                    f"({i} of {len(urls)} done)"
+                )
                 left = ends - time.monotonic()
                 if left <= 0:
-                    raise InvalidInput(
-                        f"image_urls took over {self._outbound.fetch_deadline:g} s to fetch "
-                        f"({i} of {len(urls)} done)"
-                    )
+                    raise late
                 try:
                     fetch_public(url, target, self._max_file, left, self._outbound.fetches)
                 except DatasetProblem as exc:
-                    raise InvalidInput(f"image_urls[{i}]: {exc}") from exc
+                    raise (
+                        late
+                        if time.monotonic() >= ends
+                        else InvalidInput(f"image_urls[{i}]: {exc}")
+                    ) from exc
                 with target.open("rb") as stream:
                     _check_image(f"image_urls[{i}] ({url})", stream)
                 target.unlink()
