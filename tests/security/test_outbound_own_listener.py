@@ -132,3 +132,28 @@ def test_a_trainer_webhook_url_at_the_mock_itself_is_refused(
     assert _victim_jobs(client) == 3
     attempts = _attempts(client)
     assert attempts and all(a["error"] == OWN_ADDRESS for a in attempts)
+
+
+@pytest.fixture(scope="module")
+def fetching_server() -> Iterator[LiveServer]:
+    live = start_server("--clock", "virtual")  # datasets and images are fetched
+    yield live
+    stop_server(live)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]", "0.0.0.0"])
+def test_dataset_and_image_fetches_never_reach_the_mock_itself(
+    fetching_server: LiveServer, host: str
+) -> None:
+    me = {"x-api-key": ATTACKER}
+    own = _reset_url(fetching_server, host).replace("/_mock/reset", "/_mock/scenario")
+    with httpx.Client(base_url=fetching_server.base_url, headers=me, timeout=30) as c:
+        body = doc_submit_body("QWEN") | {"data_source_path": own}
+        job_id = c.post("/finetune/request/submit", json=body).json()["request_id"]
+        fetching_server.advance(3600)
+        job = c.request("GET", "/finetune/request/details", json={"request_id": job_id})
+        trainer = c.post("/lora-trainer/finetune", files=[("image_urls", (None, own))])
+    assert job.json()["finetune"]["status"] == "FAILED"
+    assert job.json()["finetune"]["error_message"].endswith(f"is unreachable: {OWN_ADDRESS}")
+    assert trainer.status_code == 400
+    assert trainer.json()["detail"].endswith(f"is unreachable: {OWN_ADDRESS}")
