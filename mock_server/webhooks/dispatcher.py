@@ -61,6 +61,8 @@ class Dispatcher:
         self._lease = timeout + 5
         self._limit = anyio.CapacityLimiter(concurrency)
         self._tick_lock = anyio.Lock()
+        # the background loop's attempts not yet ended, by delivery id
+        self._in_flight: dict[str, anyio.Event] = {}
 
     def scan(self) -> int:
         """Enqueue a delivery for every webhook event that has happened and has none yet."""
@@ -151,23 +153,44 @@ class Dispatcher:
         )
 
     async def tick(self) -> TickReport:
-        """One pass: find new events, deliver everything due (concurrently, bounded)."""
+        """One pass: find new events, deliver everything due (concurrently, bounded), and
+        return once those and the background loop's attempts in flight have ended (the
+        admin's flush: the deliveries' states are final for the clock's time)."""
         async with self._tick_lock:
             enqueued = await anyio.to_thread.run_sync(self.scan)
             due = self.deliveries.due(self._rt.clock.now())
             async with anyio.create_task_group() as group:
                 for record in due:
                     group.start_soon(self.attempt, record)
-            return TickReport(enqueued=enqueued, attempted=len(due))
+        for ended in list(self._in_flight.values()):
+            await ended.wait()
+        return TickReport(enqueued=enqueued, attempted=len(due))
 
     async def run(self, interval: float) -> None:
-        """Tick forever (the app's lifespan cancels it); a failing tick never stops it."""
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("webhook dispatch pass failed")
-            await anyio.sleep(interval)
+        """Pass forever (the app's lifespan cancels it); a failing pass never stops it.
+        Attempts start and the loop moves on: a target that takes its whole timeout
+        delays nobody else's deliveries (a pass that waited for every attempt would hold
+        every other tenant's events until the slowest target gave up)."""
+        async with anyio.create_task_group() as attempts:
+            while True:
+                try:
+                    async with self._tick_lock:
+                        await anyio.to_thread.run_sync(self.scan)
+                        for record in self.deliveries.due(self._rt.clock.now()):
+                            if record.id not in self._in_flight:
+                                self._in_flight[record.id] = anyio.Event()
+                                attempts.start_soon(self._attempt_in_background, record)
+                except Exception:
+                    log.exception("webhook dispatch pass failed")
+                await anyio.sleep(interval)
+
+    async def _attempt_in_background(self, record: Record) -> None:
+        try:
+            await self.attempt(record)
+        except Exception:
+            log.exception("webhook delivery attempt failed")
+        finally:
+            self._in_flight.pop(record.id).set()
 
     async def send_test(self, tenant: str, webhook_id: str) -> Mapping[str, Any]:
         """Deliver a sample payload now (one attempt, no retries) and return the delivery."""
