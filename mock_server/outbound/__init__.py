@@ -12,7 +12,7 @@ from mock_server.outbound.calls import CALL_ERRORS, MAX_ANSWER_BYTES, error_clas
 from mock_server.outbound.guard import CANNOT_CONNECT, NOT_ALLOWED, Guard, TargetRefused
 from mock_server.outbound.listeners import OwnListeners
 from mock_server.outbound.policy import TargetPolicy
-from mock_server.outbound.slots import FetchSlots
+from mock_server.outbound.slots import TenantSlots
 
 if TYPE_CHECKING:
     from mock_server.config import Config
@@ -22,12 +22,12 @@ __all__ = [
     "CANNOT_CONNECT",
     "MAX_ANSWER_BYTES",
     "NOT_ALLOWED",
-    "FetchSlots",
     "Guard",
     "Outbound",
     "OwnListeners",
     "TargetPolicy",
     "TargetRefused",
+    "TenantSlots",
     "error_class",
     "read_capped",
 ]
@@ -40,7 +40,7 @@ class Outbound:
     own: OwnListeners
     webhooks: Guard
     fetches: Guard
-    slots: FetchSlots
+    slots: TenantSlots
     fetch_deadline: float  # seconds in all for one request's fetches
 
     @classmethod
@@ -50,6 +50,6 @@ class Outbound:
             own=own,
             webhooks=Guard(TargetPolicy.parse(config.webhook_targets), own),
             fetches=Guard(TargetPolicy.parse(config.fetch_targets), own),
-            slots=FetchSlots(config.fetch_slots_per_tenant, config.fetch_slots_total),
+            slots=TenantSlots(config.fetch_slots_per_tenant, config.fetch_slots_total),
             fetch_deadline=config.fetch_deadline,
         )

@@ -1,10 +1,12 @@
-"""Fetch slots: dataset and image fetches run in worker threads of their own, a few per
-tenant, never in the shared thread pool. One tenant's slow URLs then wait in that tenant's
-queue; another tenant's submit, the dashboard and webhook deliveries never wait for them."""
+"""Tenant slots: outbound work (fetches in worker threads, webhook attempts) runs a few at
+a time per tenant, under a total over every tenant. One tenant's slow peers then wait in
+that tenant's queue; another tenant's submit, the dashboard and its deliveries never wait
+for them (fetches never use the thread pool that submits and the dashboard share)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
 import anyio
@@ -13,27 +15,38 @@ import anyio.to_thread
 T = TypeVar("T")
 
 
-class FetchSlots:
+class TenantSlots:
     def __init__(self, per_tenant: int, total: int) -> None:
         self._per_tenant = per_tenant
-        # a backstop on threads over every tenant (any key is a tenant); a tenant holds at
-        # most `per_tenant` of them, so a tenant waiting in its own queue holds none
+        # a backstop over every tenant (any key is a tenant); a tenant holds at most
+        # `per_tenant` of it, and a call waiting in its tenant's queue holds none
         self._total = anyio.CapacityLimiter(total)
         self._tenants: dict[str, tuple[anyio.CapacityLimiter, list[int]]] = {}
 
-    async def run_sync(self, tenant: str, func: Callable[..., T], *args: object) -> T:
-        """`func(*args)` in a worker thread, once one of `tenant`'s slots is free."""
+    @contextlib.asynccontextmanager
+    async def _tenant(self, tenant: str) -> AsyncIterator[None]:
         limiter, users = self._tenants.setdefault(
             tenant, (anyio.CapacityLimiter(self._per_tenant), [0])
         )
         users[0] += 1
         try:
             async with limiter:
-                return await anyio.to_thread.run_sync(func, *args, limiter=self._total)
+                yield
         finally:
             users[0] -= 1
             if users[0] == 0:  # no tenant keeps a limiter it is not using
                 self._tenants.pop(tenant, None)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, tenant: str) -> AsyncIterator[None]:
+        """One of `tenant`'s slots (and one of the total) for the block."""
+        async with self._tenant(tenant), self._total:
+            yield
+
+    async def run_sync(self, tenant: str, func: Callable[..., T], *args: object) -> T:
+        """`func(*args)` in a worker thread, once one of `tenant`'s slots is free."""
+        async with self._tenant(tenant):
+            return await anyio.to_thread.run_sync(func, *args, limiter=self._total)
 
     def busy(self, tenant: str) -> int:
         """Calls of `tenant` running or waiting."""

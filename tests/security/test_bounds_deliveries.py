@@ -53,3 +53,37 @@ def test_a_hanging_receiver_does_not_delay_another_tenants_delivery(server: Live
         waited = time.monotonic() - started
     assert fast.events() == ["TRAINING_COMPLETED"]
     assert waited < FAST_S, waited
+
+
+def test_many_hanging_webhook_urls_of_one_tenant_fill_only_its_own_slots(
+    server: LiveServer,
+) -> None:
+    with (
+        running_receiver() as slow,
+        running_receiver() as fast,
+        httpx.Client(base_url=server.base_url, timeout=60) as c,
+    ):
+        slow.hang_seconds = 30
+        slow.then(*["hang"] * 10)
+        for _ in range(10):  # ten trainer jobs whose webhook_url hangs, all due at once
+            created = c.post(
+                "/lora-trainer/finetune",
+                files=[
+                    ("image_urls", (None, "http://127.0.0.1:9/a.png")),  # skip: not read
+                    ("webhook_url", (None, slow.url)),
+                ],
+                headers={"x-api-key": "slow-tenant"},
+            )
+            assert created.status_code == 200, created.text
+        server.advance(24 * 3600)
+        slow.wait_for(2, timeout=30)
+
+        _register_and_submit(c, "fast-tenant", fast.url)
+        started = time.monotonic()
+        server.advance(3.5)
+        fast.wait_for(1, timeout=60)
+        waited = time.monotonic() - started
+        slow_calls = len(slow.received)
+    assert waited < FAST_S, waited
+    assert fast.events() == ["TRAINING_COMPLETED"]
+    assert slow_calls == 2  # the slow tenant's two slots; its other eight wait their turn
