@@ -47,8 +47,3 @@ class TenantSlots:
         """`func(*args)` in a worker thread, once one of `tenant`'s slots is free."""
         async with self._tenant(tenant):
             return await anyio.to_thread.run_sync(func, *args, limiter=self._total)
-
-    def busy(self, tenant: str) -> int:
-        """Calls of `tenant` running or waiting."""
-        entry = self._tenants.get(tenant)
-        return entry[1][0] if entry else 0

@@ -128,8 +128,13 @@ class _AsyncTransport(httpx.AsyncHTTPTransport):
         super().__init__(trust_env=False)
         # httpx takes no network backend, so its pool is replaced by one that has ours
         # (same settings as httpx's defaults)
+        limits = httpx.Limits()  # httpx's defaults (httpcore's own pool allows only 10)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=_ssl_context(), network_backend=_GuardedAsyncBackend(guard)
+            ssl_context=_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_GuardedAsyncBackend(guard),
         )
 
 

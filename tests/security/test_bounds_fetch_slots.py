@@ -11,10 +11,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
 from fixtures.datasets import make_datasets
+from mock_server.outbound import TenantSlots
 from mock_server.testing.live import LiveServer, start_server, stop_server
 from mock_server.testing.receiver import running_receiver
 from tests.finetune.helpers import doc_submit_body
@@ -100,3 +102,30 @@ def test_dribbling_datasets_of_one_tenant_do_not_delay_another(
     assert listed.status_code == 200 and len(listed.json()) == 1
     assert receiver.events() == ["TRAINING_COMPLETED"]
     assert slow_gets <= 2  # the slow tenant had its two fetch slots, no more
+
+
+@pytest.mark.anyio
+async def test_tenant_slots_queue_a_tenant_behind_its_own_calls_only() -> None:
+    slots = TenantSlots(per_tenant=2, total=8)
+    release = threading.Event()
+    started: list[str] = []
+
+    def blocking(name: str) -> str:
+        started.append(name)
+        release.wait(30)
+        return name
+
+    async with anyio.create_task_group() as group:
+        for i in range(3):
+            group.start_soon(slots.run_sync, "slow", blocking, f"slow-{i}")
+        with anyio.fail_after(10):
+            while len(started) < 2:
+                await anyio.sleep(0.01)
+            other = await slots.run_sync("other", lambda: "other")  # not behind "slow"
+            async with slots.hold("other"):
+                pass
+        queued = list(started)
+        release.set()
+    assert other == "other"
+    assert len(queued) == 2  # the slow tenant's third call waited for one of its slots
+    assert len(started) == 3  # and ran once a slot was free
