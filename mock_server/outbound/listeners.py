@@ -9,6 +9,7 @@ OS: a test process listens with its receivers too, and those must stay reachable
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +33,14 @@ def is_local(address: Address) -> bool:
     return True
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 class OwnListeners:
     """`is_own(address, port)`: would a connection there reach this mock?
 
@@ -45,8 +54,12 @@ class OwnListeners:
         self._ports: set[int] = {configured_port} if configured_port else set()
 
     def note(self, server: Sequence[Any] | None) -> None:
-        """Remember the port of an ASGI `scope["server"]` (host, port) a request came on."""
-        port = server[1] if server and len(server) > 1 else None
+        """Remember the port of an ASGI `scope["server"]` (host, port) a request came on.
+        Only a socket's address counts: an in-process transport names the URL's host
+        there ("mock.test", 80), which is no listener of ours."""
+        if not server or len(server) < 2 or not _is_address(str(server[0])):
+            return
+        port = server[1]
         if isinstance(port, int) and port > 0 and port not in self._ports:
             self._ports = {*self._ports, port}  # a new set: readers never see one grow
 

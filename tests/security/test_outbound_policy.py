@@ -59,6 +59,7 @@ def test_a_port_seen_on_a_request_becomes_an_own_port() -> None:
     assert guard.pick("x", 9999, [ip("127.0.0.1")])
     own.note(("127.0.0.1", 9999))
     own.note(None)  # a scope without server: nothing
+    own.note(("mock.test", 80))  # an in-process transport's URL host: no socket of ours
     with pytest.raises(TargetRefused):
         guard.pick("x", 9999, [ip("127.0.0.1")])
     assert own.ports() == {9999}
