@@ -39,6 +39,7 @@ from mock_server.http.render import error_response
 from mock_server.http.validation import RequestValidator
 from mock_server.inference import routes as inference_routes
 from mock_server.inference.domain import FAMILY as INFERENCE_FAMILY
+from mock_server.outbound import Outbound
 from mock_server.runtime import Runtime
 from mock_server.scenario import ScenarioServices
 from mock_server.scenario import routes as scenario_routes
@@ -86,13 +87,15 @@ def build_services(rt: Runtime) -> dict[str, Any]:
         download_ttl=_download_ttl(rt.spec),
     )
     config = rt.config
+    outbound = Outbound.from_config(config)  # every call out of the mock goes through it
     services: dict[str, Any] = {
         "storage": storage,
         "credits": Credits(rt.store, config.default_credits, config.key_settings, config.costs),
+        "outbound": outbound,
     }
-    services.update(finetune_routes.services(rt, storage, services["credits"]))
+    services.update(finetune_routes.services(rt, storage, services["credits"], outbound))
     services.update(inference_routes.services(rt, services["finetune"], services["credits"]))
-    services.update(trainer_routes.services(rt, services["credits"]))
+    services.update(trainer_routes.services(rt, services["credits"], outbound))
     services["faults"] = Faults(rt.store, config.faults)
 
     def reset() -> None:
@@ -113,7 +116,7 @@ def build_services(rt: Runtime) -> dict[str, Any]:
         WebhookRegistry(rt, config.webhook_url, config.webhook_signing),
         Deliveries(rt.store, RetryPolicy(config.webhook_max_attempts, config.webhook_retry_base)),
         Payloads(rt.spec),
-        Sender(config.webhook_timeout, config.webhook_targets),
+        Sender(config.webhook_timeout, outbound.webhooks),
         timeout=config.webhook_timeout,
         trainer=services["trainer"],
     )

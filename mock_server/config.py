@@ -13,6 +13,7 @@ import yaml
 
 from mock_server.config_check import check_document, closest
 from mock_server.errors import ConfigError
+from mock_server.outbound.policy import KEYWORDS, TargetPolicy
 
 Timing = Literal["instant", "fast", "realistic"]
 ClockKind = Literal["real", "virtual"]
@@ -42,7 +43,13 @@ class Config:
     webhook_max_attempts: int = 5
     webhook_retry_base: float = 1.0  # seconds (mock clock) before the first retry; doubles
     webhook_signing: bool = False  # Standard Webhooks signatures (the vendor documents none)
-    webhook_targets: Literal["any", "private", "loopback"] = "any"  # SSRF guard
+    # where outbound calls may go: any | private | loopback | an allow-list of hosts/CIDRs
+    # (the mock's own listeners never, under any of them)
+    webhook_targets: str | tuple[str, ...] = "any"  # webhook deliveries, trainer webhook_url
+    fetch_targets: str | tuple[str, ...] = "any"  # dataset and image_urls fetches
+    fetch_deadline: float = 120.0  # seconds in all for one request's dataset/image fetches
+    fetch_slots_per_tenant: int = 2  # fetches of one tenant at once (the rest queue)
+    fetch_slots_total: int = 32  # fetch threads over every tenant
     dispatch_interval: float = 0.1  # seconds (wall) between dispatcher passes
     # prompts containing one of these fail like the vendor's content (RAI) blocks
     blocked_words: tuple[str, ...] = ("nsfw", "rai-block")
@@ -111,7 +118,22 @@ def _coerce(values: Mapping[str, Any], source: str = "setting") -> dict[str, Any
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{source} {key!r}: {exc}") from exc
         out[key] = value
+    for key in ("webhook_targets", "fetch_targets"):
+        if key in out:
+            out[key] = _targets(key, out[key])
     return out
+
+
+def _targets(key: str, value: Any) -> str | tuple[str, ...]:
+    """A target policy keyword, or an allow-list (a list, or a comma-separated string)."""
+    try:
+        TargetPolicy.parse(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{key}: {exc}") from exc
+    if isinstance(value, str) and value.strip() in KEYWORDS:
+        return value.strip()
+    entries = value.split(",") if isinstance(value, str) else value
+    return tuple(str(v).strip() for v in entries if str(v).strip())
 
 
 def from_file(path: Path) -> dict[str, Any]:

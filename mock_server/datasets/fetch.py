@@ -1,4 +1,5 @@
-"""Download a public dataset URL the way the docs demand: HEAD and GET, with Content-Length."""
+"""Download a public URL the way the docs demand: HEAD and GET, with Content-Length;
+through the outbound policy (fetch_targets, never the mock itself), within a total deadline."""
 
 from __future__ import annotations
 
@@ -8,14 +9,24 @@ from pathlib import Path
 import httpx
 
 from mock_server.datasets.inspect import DatasetProblem
+from mock_server.outbound import (
+    CALL_ERRORS,
+    CANNOT_CONNECT,
+    Guard,
+    OwnListeners,
+    TargetPolicy,
+    error_class,
+)
+from mock_server.outbound.transport import sync_client
 
 #: Bounded outbound calls: a slow or silent host fails the job, never hangs the mock.
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_REDIRECTS = 3
 #: httpx's timeouts are per read: a host that trickles a byte now and then never trips
-#: them. The body download stops at this many seconds in all (checked per chunk, so a
-#: fetch ends within DEADLINE + one read timeout).
+#: them. Every read and write of a fetch ends by this many seconds after its start.
 DEADLINE = 120.0
+#: Used when a caller gives no guard: every target but the mock's own listeners.
+_ANY = Guard(TargetPolicy(), OwnListeners())
 
 
 def _content_length(response: httpx.Response, verb: str, url: str) -> int:
@@ -28,13 +39,18 @@ def _content_length(response: httpx.Response, verb: str, url: str) -> int:
     return int(raw)
 
 
-def fetch_public(url: str, dest: Path, max_bytes: int | None, deadline: float = DEADLINE) -> int:
-    """Save the ZIP at `url` to `dest` (streamed, capped); DatasetProblem on any failure."""
-    ends = time.monotonic() + deadline
+def fetch_public(
+    url: str,
+    dest: Path,
+    max_bytes: int | None,
+    deadline: float = DEADLINE,
+    guard: Guard | None = None,
+) -> int:
+    """Save the file at `url` to `dest` (streamed, capped); DatasetProblem on any failure,
+    its text a status or an error class, never the peer's words."""
+    started = time.monotonic()
     try:
-        with httpx.Client(
-            timeout=TIMEOUT, follow_redirects=True, max_redirects=MAX_REDIRECTS
-        ) as client:
+        with sync_client(guard or _ANY, TIMEOUT, deadline, MAX_REDIRECTS) as client:
             head = client.head(url)
             if head.status_code != 200:
                 raise DatasetProblem(
@@ -51,32 +67,27 @@ def fetch_public(url: str, dest: Path, max_bytes: int | None, deadline: float = 
                     raise DatasetProblem(
                         f"data_source_path {url} answered GET with {response.status_code}"
                     )
-                declared = _content_length(response, "GET", url)
-                written = 0
-                with dest.open("wb") as out:
-                    for (
-                        chunk
-                    ) in response.iter_raw():  # as it arrives: the deadline is checked per read
-                        if time.monotonic() > ends:
-                            raise DatasetProblem(
-                                f"data_source_path {url} took over {deadline:g} s to download"
-                            )
-                        written += len(chunk)
-                        if written > declared or (max_bytes is not None and written > max_bytes):
-                            raise DatasetProblem(
-                                f"data_source_path {url} sent more bytes than it declared"
-                            )
-                        out.write(chunk)
-                if written != declared:
-                    raise DatasetProblem(
-                        f"data_source_path {url} sent {written} of {declared} declared bytes"
-                    )
-                return written
-    except httpx.TooManyRedirects as exc:
-        raise DatasetProblem(f"data_source_path {url} redirects too often") from exc
+                return _save(response, dest, _content_length(response, "GET", url), max_bytes, url)
+    except httpx.ConnectTimeout as exc:  # the class of every failed connect, as below
+        raise DatasetProblem(f"data_source_path {url} is unreachable: {CANNOT_CONNECT}") from exc
     except httpx.TimeoutException as exc:
+        if time.monotonic() - started >= deadline:
+            raise DatasetProblem(f"data_source_path {url} took over {deadline:g} s") from exc
         raise DatasetProblem(f"data_source_path {url} timed out") from exc
-    except httpx.HTTPError as exc:
-        raise DatasetProblem(f"data_source_path {url} is unreachable: {exc}") from exc
-    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:  # not a URL httpx can use
-        raise DatasetProblem(f"data_source_path {url!r} is not a usable URL: {exc}") from exc
+    except CALL_ERRORS as exc:
+        raise DatasetProblem(f"data_source_path {url} is unreachable: {error_class(exc)}") from exc
+
+
+def _save(
+    response: httpx.Response, dest: Path, declared: int, max_bytes: int | None, url: str
+) -> int:
+    written = 0
+    with dest.open("wb") as out:
+        for chunk in response.iter_raw():  # as it arrives: never the whole body in memory
+            written += len(chunk)
+            if written > declared or (max_bytes is not None and written > max_bytes):
+                raise DatasetProblem(f"data_source_path {url} sent more bytes than it declared")
+            out.write(chunk)
+    if written != declared:
+        raise DatasetProblem(f"data_source_path {url} sent {written} of {declared} declared bytes")
+    return written

@@ -17,6 +17,8 @@ from typing import Any
 
 from PIL import Image
 
+from mock_server.datasets.endrecord import EndRecord, NoEndRecord, read_end_record
+
 _CHUNK = 64 * 1024
 
 
@@ -33,6 +35,10 @@ class DatasetRules:
     pair_suffixes: tuple[str, str] | None = None  # Kontext: ("_start", "_end")
     pair_folders: tuple[str, str] | None = None  # Kontext: ("start", "end")
     max_entries: int = 5000
+    # the end record's count (folders and OS junk too) and central-directory size: checked
+    # before zipfile reads the directory (endrecord.py says why)
+    max_records: int = 10_000
+    max_directory_bytes: int = 4 * 1024 * 1024
     max_uncompressed: int = 1024 * 1024 * 1024
     max_ratio: int = 200
 
@@ -76,6 +82,19 @@ def _check_entry_name(info: zipfile.ZipInfo) -> None:
         raise DatasetProblem(f"Dataset entry {name!r} points outside the archive (path traversal)")
     if stat.S_ISLNK(info.external_attr >> 16):
         raise DatasetProblem(f"Dataset entry {name!r} is a symbolic link; links are not allowed")
+
+
+def _check_end_record(end: EndRecord, rules: DatasetRules) -> None:
+    if end.entries > rules.max_records:
+        raise DatasetProblem(
+            f"Dataset ZIP declares {end.entries} entries; at most {rules.max_records} "
+            "are read (zip bomb?)"
+        )
+    if end.directory_bytes > rules.max_directory_bytes:
+        raise DatasetProblem(
+            f"Dataset ZIP's central directory is {end.directory_bytes} bytes; at most "
+            f"{rules.max_directory_bytes} are read (zip bomb?)"
+        )
 
 
 def _check_sizes(infos: list[zipfile.ZipInfo], rules: DatasetRules) -> None:
@@ -154,6 +173,7 @@ def inspect_zip(path: Path, rules: DatasetRules) -> int:
     if not zipfile.is_zipfile(path):
         raise DatasetProblem("Dataset is not a ZIP file")
     try:
+        _check_end_record(read_end_record(path), rules)
         with zipfile.ZipFile(path) as archive:
             infos = [
                 i for i in archive.infolist() if not i.is_dir() and not _ignored(i.filename, rules)
@@ -180,5 +200,5 @@ def inspect_zip(path: Path, rules: DatasetRules) -> int:
             if rules.pair_suffixes or rules.pair_folders:
                 _check_pairs([i.filename for i in images], rules)
             return len(images)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NoEndRecord) as exc:
         raise DatasetProblem(f"Dataset ZIP is damaged: {exc}") from exc

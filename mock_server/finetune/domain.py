@@ -35,6 +35,9 @@ class DatasetCheck(Protocol):
     @property
     def reads(self) -> bool: ...
 
+    def check_url(self, url: str) -> None:
+        """InvalidInput for a URL that cannot even be tried (checked before credits)."""
+
     def check(self, url: str, rules: DatasetRules, tenant: str, base_url: str) -> str | None: ...
 
 
@@ -142,9 +145,10 @@ class FinetuneService:
         """The stored doc of a new job (credits charged, dataset checked)."""
         request = apply_defaults(self._doc, self._submit_schema, body)
         branch = branch_for(self._doc, self._submit_schema, body)
+        url = str(request["data_source_path"])
+        self._intake.check_url(url)  # a URL nothing can read: 400, nothing charged or stored
         if self._credits is not None:
             self._credits.charge(tenant, KIND, request)  # refused: nothing else happens
-        url = str(request["data_source_path"])
         problem = self._intake.check(url, self.dataset_rules(branch), tenant, base_url)
         now = self._rt.clock.now()
         durations = self._rt.timing.for_lifecycle(self.lifecycle.name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import anyio.to_thread
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from mock_server.credits import Credits
@@ -13,6 +12,7 @@ from mock_server.finetune.domain import FinetuneService, artifact_spec
 from mock_server.finetune.render import FinetuneRenderer
 from mock_server.http.context import Handler, HandlerContext
 from mock_server.http.render import AnswerCache
+from mock_server.outbound import Outbound
 from mock_server.runtime import Runtime
 from mock_server.storage.artifacts import lora_safetensors
 from mock_server.storage.service import StorageService
@@ -31,7 +31,12 @@ def _renderer(ctx: HandlerContext) -> FinetuneRenderer:
 async def submit(ctx: HandlerContext) -> Response:
     svc = _svc(ctx)
     if svc.submit_reads:  # reading a dataset (disk, maybe a public URL) must not stall the loop
-        job = await anyio.to_thread.run_sync(svc.submit, ctx.tenant, ctx.body, ctx.base_url)
+        outbound: Outbound = ctx.services["outbound"]
+        outbound.own.note(ctx.scope.get("server"))
+        # in the tenant's own fetch slots: a slow dataset host never holds the shared pool
+        job = await outbound.slots.run_sync(
+            ctx.tenant, svc.submit, ctx.tenant, ctx.body, ctx.base_url
+        )
     else:  # `--datasets skip`: a thread hop would cost more than the submit, and its p99 more
         job = await svc.submit_grouped(ctx.tenant, ctx.body, ctx.base_url)
     return JSONResponse(_renderer(ctx).submit_answer(job))
@@ -85,8 +90,10 @@ async def file_download(ctx: HandlerContext) -> Response:
     return PlainTextResponse(storage.presign_download(ctx.base_url, path))
 
 
-def services(rt: Runtime, storage: StorageService, credits: Credits) -> dict[str, object]:
-    service = FinetuneService(rt, DatasetIntake(storage, rt.config.datasets), credits)
+def services(
+    rt: Runtime, storage: StorageService, credits: Credits, outbound: Outbound
+) -> dict[str, object]:
+    service = FinetuneService(rt, DatasetIntake(storage, rt.config.datasets, outbound), credits)
     return {
         "finetune": service,
         "finetune.render": FinetuneRenderer(

@@ -4,6 +4,7 @@ the lifecycle on the clock. No HTTP types (uploads arrive as plain file objects)
 from __future__ import annotations
 
 import tempfile
+import time
 import uuid
 import warnings
 from collections.abc import Mapping, Sequence
@@ -18,10 +19,12 @@ from mock_server.clock import iso, parse_iso
 from mock_server.credits import Credits
 from mock_server.datasets.fetch import fetch_public
 from mock_server.datasets.inspect import DatasetProblem
+from mock_server.datasets.intake import parse_url
 from mock_server.errors import InvalidInput
 from mock_server.lifecycle import Lifecycle, Transition, current, plan, serial
 from mock_server.lifecycle.machine import history
 from mock_server.lifecycle.stored import StoredJobs
+from mock_server.outbound import Outbound
 from mock_server.runtime import Runtime
 from mock_server.spec.defaults import apply_defaults
 from mock_server.spec.schemas import first_problem, schema_validator
@@ -76,9 +79,10 @@ def _check_image(name: str, stream: IO[bytes]) -> None:
 
 
 class TrainerService:
-    def __init__(self, rt: Runtime, credits: Credits) -> None:
+    def __init__(self, rt: Runtime, credits: Credits, outbound: Outbound) -> None:
         self._rt = rt
         self._credits = credits
+        self._outbound = outbound
         self.lifecycle: Lifecycle = rt.lifecycles["lora-trainer"]
         self._jobs = StoredJobs(
             rt.store,
@@ -159,15 +163,33 @@ class TrainerService:
         return self._jobs.load(self._rt.store.insert(KIND, tenant, job_id, doc))
 
     def _check_urls(self, urls: Sequence[str]) -> None:
+        """Fetch and check every image: within one deadline for the whole request, through
+        the outbound policy, one image on disk at a time (their count is capped by the
+        spec's maxItems)."""
+        ends = time.monotonic() + self._outbound.fetch_deadline
+        for i, url in enumerate(urls):
+            parse_url(url, f"image_urls[{i}]")
         with tempfile.TemporaryDirectory(prefix="tunemock-images-") as folder:
+            target = Path(folder) / "image"
             for i, url in enumerate(urls):
-                target = Path(folder) / f"{i}"
+                late = InvalidInput(
+                    f"image_urls took over {self._outbound.fetch_deadline:g} s to fetch "
+                    f"({i} of {len(urls)} done)"
+                )
+                left = ends - time.monotonic()
+                if left <= 0:
+                    raise late
                 try:
-                    fetch_public(url, target, self._max_file)
+                    fetch_public(url, target, self._max_file, left, self._outbound.fetches)
                 except DatasetProblem as exc:
-                    raise InvalidInput(f"image_urls[{i}]: {exc}") from exc
+                    raise (
+                        late
+                        if time.monotonic() >= ends
+                        else InvalidInput(f"image_urls[{i}]: {exc}")
+                    ) from exc
                 with target.open("rb") as stream:
                     _check_image(f"image_urls[{i}] ({url})", stream)
+                target.unlink()
 
     def get(self, tenant: str | None, job_id: str) -> TrainingJob:
         return self._jobs.get(tenant, job_id)

@@ -15,6 +15,7 @@ from mock_server.errors import NotFound
 from mock_server.http.context import Handler, HandlerContext
 from mock_server.http.render import error_response, rejected_response
 from mock_server.inference import images
+from mock_server.outbound import Outbound
 from mock_server.runtime import Runtime
 from mock_server.trainer.domain import FAMILY, ImageUpload, TrainerService
 from mock_server.trainer.render import envelope
@@ -51,7 +52,12 @@ async def create(ctx: HandlerContext) -> Response:
         return rejected_response(FAMILY, 400, problems[0]["message"], problems)
     uploads = [ImageUpload(str(getattr(p, "filename", "") or "upload"), p.file) for p in parts]
     svc = _svc(ctx)
-    job = await anyio.to_thread.run_sync(svc.submit, ctx.tenant, form, uploads, ctx.base_url)
+    outbound: Outbound = ctx.services["outbound"]
+    outbound.own.note(ctx.scope.get("server"))
+    # image_urls are fetched in the tenant's own fetch slots, never the shared thread pool
+    job = await outbound.slots.run_sync(
+        ctx.tenant, svc.submit, ctx.tenant, form, uploads, ctx.base_url
+    )
     return JSONResponse(envelope(job, svc.lifecycle, ctx.runtime.clock.now()))
 
 
@@ -97,8 +103,8 @@ def _thumbnail(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def services(rt: Runtime, credits: Credits) -> dict[str, object]:
-    return {"trainer": TrainerService(rt, credits)}
+def services(rt: Runtime, credits: Credits, outbound: Outbound) -> dict[str, object]:
+    return {"trainer": TrainerService(rt, credits, outbound)}
 
 
 HANDLERS: dict[str, Handler] = {

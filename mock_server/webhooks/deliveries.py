@@ -15,12 +15,13 @@ from typing import Any
 
 from mock_server.clock import iso, parse_iso, utc_now
 from mock_server.errors import Conflict
+from mock_server.outbound import NOT_ALLOWED
 from mock_server.store import Record, Store
 
 KIND = "delivery"
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-#: The error of an attempt the target policy refused: never retried.
-NOT_ALLOWED = "target not allowed"
+#: An attempt whose error starts with NOT_ALLOWED was refused by the outbound policy (the
+#: mock's own address, or outside webhook_targets): nothing was sent, and it is not retried.
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,9 @@ def sdk_log_entries(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
             "delivered_at": a["at"],
             "latency_ms": a["latency_ms"],
             "request_payload": doc["payload"],
-            "response_body": a["response_body"],
+            # never the target's body: handing it to the tenant would make every webhook an
+            # SSRF read of whatever the URL points at (the admin API keeps its first 2 KB)
+            "response_body": None,
         }
         for a in reversed(doc["attempts"])
     ]

@@ -16,6 +16,7 @@ import anyio
 from mock_server.clock import iso, parse_iso
 from mock_server.errors import NotFound
 from mock_server.finetune.domain import FinetuneJob, FinetuneService
+from mock_server.outbound import TenantSlots
 from mock_server.runtime import Runtime
 from mock_server.store import Record
 from mock_server.trainer.domain import FAMILY as TRAINER_FAMILY
@@ -49,7 +50,8 @@ class Dispatcher:
         sender: Sender,
         timeout: float,
         trainer: TrainerService | None = None,
-        concurrency: int = 8,
+        concurrency: int = 16,
+        per_tenant: int = 2,
     ) -> None:
         self._rt = rt
         self._finetune = finetune
@@ -59,8 +61,12 @@ class Dispatcher:
         self.payloads = payloads
         self.sender = sender
         self._lease = timeout + 5
-        self._limit = anyio.CapacityLimiter(concurrency)
+        # attempts at once: a few per tenant (one tenant's slow targets fill only its own
+        # slots), `concurrency` in all
+        self._slots = TenantSlots(per_tenant, concurrency)
         self._tick_lock = anyio.Lock()
+        # the background loop's attempts not yet ended, by delivery id
+        self._in_flight: dict[str, anyio.Event] = {}
 
     def scan(self) -> int:
         """Enqueue a delivery for every webhook event that has happened and has none yet."""
@@ -130,16 +136,18 @@ class Dispatcher:
         return enqueued
 
     async def attempt(self, record: Record, retry: bool = True) -> Mapping[str, Any] | None:
-        claimed = self.deliveries.claim(record, self._lease)
-        if claimed is None:
-            return None
-        return await self._send(claimed.doc, retry)
+        # the slot first, then the lease: a wait in the tenant's queue never eats the lease
+        async with self._slots.hold(record.tenant):
+            claimed = self.deliveries.claim(record, self._lease)
+            if claimed is None:
+                return None
+            return await self._send(claimed.doc, retry)
 
     async def _send(self, doc: Mapping[str, Any], retry: bool) -> Mapping[str, Any] | None:
-        async with self._limit:
-            outcome = await self.sender.post(
-                doc["url"], doc["payload"], doc.get("signing_secret"), doc["delivery_id"]
-            )
+        """One attempt; the caller holds one of the tenant's slots."""
+        outcome = await self.sender.post(
+            doc["url"], doc["payload"], doc.get("signing_secret"), doc["delivery_id"]
+        )
         return self.deliveries.record_attempt(
             doc["delivery_id"],
             self._rt.clock.now(),
@@ -151,23 +159,44 @@ class Dispatcher:
         )
 
     async def tick(self) -> TickReport:
-        """One pass: find new events, deliver everything due (concurrently, bounded)."""
+        """One pass: find new events, deliver everything due (concurrently, bounded), and
+        return once those and the background loop's attempts in flight have ended (the
+        admin's flush: the deliveries' states are final for the clock's time)."""
         async with self._tick_lock:
             enqueued = await anyio.to_thread.run_sync(self.scan)
             due = self.deliveries.due(self._rt.clock.now())
             async with anyio.create_task_group() as group:
                 for record in due:
                     group.start_soon(self.attempt, record)
-            return TickReport(enqueued=enqueued, attempted=len(due))
+        for ended in list(self._in_flight.values()):
+            await ended.wait()
+        return TickReport(enqueued=enqueued, attempted=len(due))
 
     async def run(self, interval: float) -> None:
-        """Tick forever (the app's lifespan cancels it); a failing tick never stops it."""
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("webhook dispatch pass failed")
-            await anyio.sleep(interval)
+        """Pass forever (the app's lifespan cancels it); a failing pass never stops it.
+        Attempts start and the loop moves on: a target that takes its whole timeout
+        delays nobody else's deliveries (a pass that waited for every attempt would hold
+        every other tenant's events until the slowest target gave up)."""
+        async with anyio.create_task_group() as attempts:
+            while True:
+                try:
+                    async with self._tick_lock:
+                        await anyio.to_thread.run_sync(self.scan)
+                        for record in self.deliveries.due(self._rt.clock.now()):
+                            if record.id not in self._in_flight:
+                                self._in_flight[record.id] = anyio.Event()
+                                attempts.start_soon(self._attempt_in_background, record)
+                except Exception:
+                    log.exception("webhook dispatch pass failed")
+                await anyio.sleep(interval)
+
+    async def _attempt_in_background(self, record: Record) -> None:
+        try:
+            await self.attempt(record)
+        except Exception:
+            log.exception("webhook delivery attempt failed")
+        finally:
+            self._in_flight.pop(record.id).set()
 
     async def send_test(self, tenant: str, webhook_id: str) -> Mapping[str, Any]:
         """Deliver a sample payload now (one attempt, no retries) and return the delivery."""
@@ -178,11 +207,12 @@ class Dispatcher:
         jobs = list(self._finetune.list(tenant))[:1]
         payload = self.payloads.test_event(jobs, iso(now))
         delivery_id = f"{webhook_id}:test:{uuid.uuid4().hex[:12]}"
-        # enqueued already leased to us: the background pass must not send it too
-        doc = self.deliveries.enqueue(
-            tenant, hook, None, TEST_EVENT, 0, payload, now, delivery_id, lease=self._lease
-        )
-        done = await self._send(doc, retry=False) if doc else None
+        async with self._slots.hold(tenant):  # the slot before the lease, as in `attempt`
+            # enqueued already leased to us: the background pass must not send it too
+            doc = self.deliveries.enqueue(
+                tenant, hook, None, TEST_EVENT, 0, payload, now, delivery_id, lease=self._lease
+            )
+            done = await self._send(doc, retry=False) if doc else None
         if done is None:
             raise NotFound(f"Webhook {webhook_id} not found")
         return done

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.responses import JSONResponse, Response
 
 from mock_server.http.context import Handler, HandlerContext
+from mock_server.outbound import Outbound
 from mock_server.webhooks.admin import delivery_view
 from mock_server.webhooks.deliveries import sdk_log_entries
 from mock_server.webhooks.dispatcher import Dispatcher
@@ -16,12 +17,19 @@ def _dispatcher(ctx: HandlerContext) -> Dispatcher:
     return dispatcher
 
 
+def _note_listener(ctx: HandlerContext) -> None:
+    """The port this request came on is the mock's own: no delivery may go there."""
+    outbound: Outbound = ctx.services["outbound"]
+    outbound.own.note(ctx.scope.get("server"))
+
+
 async def get(ctx: HandlerContext) -> Response:
     hooks = _dispatcher(ctx).registry.list(ctx.tenant)
     return JSONResponse({"webhooks": [public_view(h) for h in hooks]})
 
 
 async def add(ctx: HandlerContext) -> Response:
+    _note_listener(ctx)
     hook = _dispatcher(ctx).registry.add(
         ctx.tenant, ctx.body["webhook_url"], ctx.body["event"]["types"]
     )
@@ -29,6 +37,7 @@ async def add(ctx: HandlerContext) -> Response:
 
 
 async def update(ctx: HandlerContext) -> Response:
+    _note_listener(ctx)
     body = ctx.body
     hook = _dispatcher(ctx).registry.update(
         ctx.tenant, body["webhook_id"], body["webhook_url"], body["event"]["types"]
@@ -57,6 +66,7 @@ async def dispatch_logs(ctx: HandlerContext) -> Response:
 
 
 async def test(ctx: HandlerContext) -> Response:
+    _note_listener(ctx)
     delivery = await _dispatcher(ctx).send_test(ctx.tenant, ctx.body["webhook_id"])
     (last, *_) = sdk_log_entries(delivery)
     message = "Sample payload delivered" if last["success"] else "Sample payload not delivered"
@@ -78,6 +88,7 @@ async def admin_deliveries(ctx: HandlerContext) -> Response:
 
 
 async def admin_test(ctx: HandlerContext) -> Response:
+    _note_listener(ctx)
     dispatcher = _dispatcher(ctx)
     webhook_id = ctx.valid.path_params["webhook_id"]
     owner = dispatcher.registry.owner_of(webhook_id)
