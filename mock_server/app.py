@@ -109,6 +109,7 @@ def build_services(rt: Runtime) -> dict[str, Any]:
         Sender(config.webhook_timeout, config.webhook_targets),
         timeout=config.webhook_timeout,
         trainer=services["trainer"],
+        inference=services["inference"],
     )
     services["scenario"] = ScenarioServices(
         rt,

@@ -8,12 +8,13 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from mock_server.errors import Conflict
+from mock_server.store import sqlite_due
 from mock_server.store.base import Record, encode
 from mock_server.store.packing import unpack_batch
 from mock_server.store.sqlite_cache import ReadCache
@@ -108,6 +109,7 @@ class SqliteStore:
                     conn.execute("PRAGMA journal_mode=WAL")
                     conn.executescript(_SCHEMA)
                     _add_batch_sizes(conn)
+                    conn.executescript(sqlite_due.SCHEMA)
                     # the journal's trim sums `n` over every row: from this index, without
                     # reading past each row's batch (`n` is stored after it, and reading it
                     # from the row walks the batch's overflow pages)
@@ -344,8 +346,38 @@ class SqliteStore:
             conn.execute("DELETE FROM records")
             conn.execute("DELETE FROM meta")
             conn.execute("DELETE FROM journal")
+            conn.execute("DELETE FROM due")
             # seqs restart like a fresh file's, as MemoryStore's counter does
             conn.execute("DELETE FROM sqlite_sequence")
+
+    def schedule(self, entries: Mapping[str, float]) -> None:
+        if entries:
+            with self._write(sqlite_due.REGION) as conn:
+                sqlite_due.schedule(conn, entries)
+
+    def unschedule(self, keys: Sequence[str]) -> None:
+        if keys:
+            with self._write(sqlite_due.REGION) as conn:
+                sqlite_due.unschedule(conn, keys)
+
+    def due(self, now: float, limit: int) -> Sequence[str]:
+        with self._connection() as conn:
+            return sqlite_due.due(conn, now, limit)
+
+    def next_due(self) -> float | None:
+        with self._connection() as conn:
+            return sqlite_due.next_due(conn)
+
+    def records_after(self, kind: str, seq: int, limit: int) -> Sequence[Record]:
+        with self._connection() as conn:
+            rows = conn.execute(  # a range of the primary key, then the kind
+                f"SELECT {_COLUMNS} FROM records WHERE seq > ? AND kind = ? ORDER BY seq LIMIT ?",
+                (seq, kind, max(limit, 0)),
+            ).fetchall()
+        return [_record(row) for row in rows]
+
+    def changes(self) -> Hashable:
+        return self._cache.changes()
 
     def close(self) -> None:
         """Write the journal's last batch, then close every pooled connection; one still in
