@@ -22,7 +22,7 @@ pytestmark = pytest.mark.anyio
 #: + 5 s) at SLOW_SECONDS an attempt: the tail of the queue waits longer than a lease
 JOBS = 96
 SLOW_SECONDS = 1.0
-TIMEOUT = 2.0
+TIMEOUT = 4.0
 #: the clock moved this far: every job has just reached TRAINING_COMPLETED (fast timing),
 #: so each job has one event to deliver
 TO_TRAINED = 3.2
