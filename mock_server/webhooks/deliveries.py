@@ -104,18 +104,6 @@ class Deliveries:
             self._store.schedule({due_key(delivery_id): due.timestamp()})
         return stored
 
-    def due(self, now: datetime) -> list[Record]:
-        """Pending deliveries whose time has come, first-in-order per (webhook, job), found
-        by reading every delivery (the dispatcher uses the due queue instead: `take`)."""
-        pending = [r for r in self._store.list(KIND, None) if r.doc["state"] == PENDING]
-        heads: dict[tuple[str, str | None], Record] = {}
-        for record in pending:
-            key = (record.doc["webhook_id"], record.doc["job_id"] or record.id)
-            held = heads.get(key)
-            if held is None or record.doc["order"] < held.doc["order"]:
-                heads[key] = record
-        return [r for r in heads.values() if parse_iso(r.doc["next_attempt_at"]) <= now]
-
     def claim(self, record: Record, lease_seconds: float) -> Record | None:
         """Take the delivery for one attempt (across workers); None if someone else has it."""
 
@@ -144,8 +132,10 @@ class Deliveries:
         if record is None or record.doc["state"] != PENDING:
             self._store.unschedule([due_key(delivery_id)])
             return None
-        if parse_iso(record.doc["next_attempt_at"]) > now:
-            return None  # attempted meanwhile by another worker: its retry is queued
+        next_at = parse_iso(record.doc["next_attempt_at"])
+        if next_at > now:  # attempted meanwhile by another worker: due at its retry
+            self._store.schedule({due_key(delivery_id): next_at.timestamp()})
+            return None
         if self.waiting(record.doc):
             # the one before it queues it again when it closes (`record_attempt`). That close
             # may come between the look and the unschedule (another worker): so look again

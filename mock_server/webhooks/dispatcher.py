@@ -163,7 +163,7 @@ class Dispatcher:
         now = self._rt.clock.now()
         keys = await anyio.to_thread.run_sync(self._rt.store.due, now.timestamp(), BATCH)
         looks: list[due.DueKey] = []
-        started = 0
+        sends: list[tuple[str, str]] = []
         for text in keys:
             key = due.parse(text)
             if text in self._busy:
@@ -171,14 +171,21 @@ class Dispatcher:
             if key is None:
                 await anyio.to_thread.run_sync(self._rt.store.unschedule, [text])
             elif key.what == due.DELIVERY:
-                self._busy.add(text)
-                group.start_soon(self._deliver, text, key.id)
-                started += 1
+                sends.append((text, key.id))
             else:
                 looks.append(key)
+        if sends:
+            # parked past the lease while they wait for a slot here: deliveries queued behind
+            # a hanging target never fill the due keys a pass reads (a sent or retried one
+            # moves again; one whose worker dies comes up again after the lease)
+            parked = {text: now.timestamp() + self._lease for text, _ in sends}
+            await anyio.to_thread.run_sync(self._rt.store.schedule, parked)
+            for text, delivery_id in sends:
+                self._busy.add(text)
+                group.start_soon(self._deliver, text, delivery_id)
         if looks:
             await anyio.to_thread.run_sync(self._looks, looks, now)
-        return found + len(looks), started
+        return found + len(looks), len(sends)
 
     async def _deliver(self, text: str, delivery_id: str) -> None:
         """One queued delivery: wait for a slot of its tenant and target, then claim and
