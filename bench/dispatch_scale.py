@@ -9,7 +9,8 @@
 3. `--workers 2 --state F`, a receiver answering after 0.7 s, 200 submits: events
    delivered and duplicates. Target: 600 delivered, 0 duplicates.
 
-    python bench/dispatch_scale.py [--jobs 0 10000 100000] [--idle-seconds 30] [--skip-idle]
+    python bench/dispatch_scale.py [--jobs 0 10000 100000] [--idle-seconds 30]
+        [--stores memory sqlite] [--skip-idle | --idle-only]
 """
 
 from __future__ import annotations
@@ -88,11 +89,17 @@ def cpu_pct(server: Server, seconds: float) -> float:
     return 100 * (server.cpu_s() - before) / (time.monotonic() - started)
 
 
-def idle_cpu(jobs: int, seconds: float) -> dict[str, float]:
+def idle_cpu(jobs: int, seconds: float, sqlite: bool) -> dict[str, float]:
     port = free_port()
     cmd = [sys.executable, str(BENCH / "scale_server.py"), "--port", str(port)]
     cmd += ["--jobs", str(jobs), "--tenants", "100", "--webhooks"]
-    server = start("dispatch-idle", cmd, port, "/_mock/health", timeout=900)
+    with tempfile.TemporaryDirectory() as tmp:
+        if sqlite:
+            cmd += ["--state", str(Path(tmp) / "state.db")]
+        return _idle(start("dispatch-idle", cmd, port, "/_mock/health", timeout=900), jobs, seconds)
+
+
+def _idle(server: Server, jobs: int, seconds: float) -> dict[str, float]:
     try:
         started = time.monotonic()  # the first look at every stored job: once, at start
         while cpu_pct(server, 2.0) > 5 * IDLE_TARGET_PCT and time.monotonic() - started < 600:
@@ -177,14 +184,18 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="+", default=[0, 10_000, 100_000])
     parser.add_argument("--idle-seconds", type=float, default=30.0)
     parser.add_argument("--skip-idle", action="store_true")
+    parser.add_argument("--idle-only", action="store_true")
+    parser.add_argument("--stores", nargs="+", choices=["memory", "sqlite"], default=["memory"])
     args = parser.parse_args()
-    if not args.skip_idle:
+    for store in [] if args.skip_idle else args.stores:
         for jobs in args.jobs:
-            row = idle_cpu(jobs, args.idle_seconds)
-            print(f"idle: {row['jobs']:>7} fine-tunes with webhooks: "
+            row = idle_cpu(jobs, args.idle_seconds, store == "sqlite")
+            print(f"idle ({store}): {row['jobs']:>7} fine-tunes with webhooks: "
                   f"{row['idle_cpu_pct']:.2f} % of a core over {args.idle_seconds:.0f} s "
                   f"(settled {row['settle_s']:.0f} s after start; target < {IDLE_TARGET_PCT} %)",
                   flush=True)  # fmt: skip
+    if args.idle_only:
+        return
     hol = head_of_line(100)
     print(f"head of line: {hol['x_jobs_hanging']} jobs of tenant x at a hanging receiver "
           f"({hol['x_calls_in_flight']} calls held); tenant y's events arrived "
