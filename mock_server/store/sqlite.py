@@ -69,7 +69,7 @@ def _tenant_clause(tenant: str | None) -> tuple[str, tuple[str, ...]]:
     return ("", ()) if tenant is None else (" AND tenant = ?", (tenant,))
 
 
-class SqliteStore:
+class SqliteStore(sqlite_due.DueQueue):
     """`Store` in one SQLite file (WAL, synchronous=NORMAL).
 
     Connections come from a small pool instead of one per thread: the server's worker threads
@@ -349,24 +349,6 @@ class SqliteStore:
             conn.execute("DELETE FROM due")
             # seqs restart like a fresh file's, as MemoryStore's counter does
             conn.execute("DELETE FROM sqlite_sequence")
-
-    def schedule(self, entries: Mapping[str, float]) -> None:
-        if entries:
-            with self._write(sqlite_due.REGION) as conn:
-                sqlite_due.schedule(conn, entries)
-
-    def unschedule(self, keys: Sequence[str]) -> None:
-        if keys:
-            with self._write(sqlite_due.REGION) as conn:
-                sqlite_due.unschedule(conn, keys)
-
-    def due(self, now: float, limit: int) -> Sequence[str]:
-        with self._connection() as conn:
-            return sqlite_due.due(conn, now, limit)
-
-    def next_due(self) -> float | None:
-        with self._connection() as conn:
-            return sqlite_due.next_due(conn)
 
     def records_after(self, kind: str, seq: int, limit: int) -> Sequence[Record]:
         with self._connection() as conn:

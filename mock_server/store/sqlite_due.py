@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS due (key TEXT PRIMARY KEY, at REAL NOT NULL);
@@ -36,3 +37,32 @@ def due(conn: sqlite3.Connection, now: float, limit: int) -> list[str]:
 def next_due(conn: sqlite3.Connection) -> float | None:
     (at,) = conn.execute("SELECT MIN(at) FROM due").fetchone()
     return None if at is None else float(at)
+
+
+class DueQueue:
+    """SqliteStore's due-queue methods (Store.schedule ...), over its connection pool and
+    write transactions."""
+
+    def _connection(self) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError  # SqliteStore's
+
+    def _write(self, region: str | None) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError  # SqliteStore's
+
+    def schedule(self, entries: Mapping[str, float]) -> None:
+        if entries:
+            with self._write(REGION) as conn:
+                schedule(conn, entries)
+
+    def unschedule(self, keys: Sequence[str]) -> None:
+        if keys:
+            with self._write(REGION) as conn:
+                unschedule(conn, keys)
+
+    def due(self, now: float, limit: int) -> Sequence[str]:
+        with self._connection() as conn:
+            return due(conn, now, limit)
+
+    def next_due(self) -> float | None:
+        with self._connection() as conn:
+            return next_due(conn)
