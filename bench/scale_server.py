@@ -7,6 +7,11 @@ Store interface; a SQLite file in one transaction (through the interface each in
 be its own fsync'd commit: 100k of them take minutes and measure nothing of interest).
 
     python bench/scale_server.py --port N --jobs 100000 --tenants 100 [--state FILE]
+                                 [--webhooks]
+
+--webhooks: every tenant registers a fine-tune webhook once its jobs are stored (so every
+job has one; the jobs' events came before it, so none is delivered: bench/dispatch_scale.py
+measures what the stored jobs cost an idle dispatcher).
 """
 
 from __future__ import annotations
@@ -63,12 +68,18 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, required=True)
     parser.add_argument("--tenants", type=int, default=100)
     parser.add_argument("--state", type=Path, default=None)
+    parser.add_argument("--webhooks", action="store_true")
     args = parser.parse_args()
     config = build_config(None, port=args.port, timing="instant", datasets="skip", state=args.state)
     app = create_app(config)
     freeze_startup_heap()  # as `tunemock serve` does, before any job is in the store
     store = app.state.runtime.store
-    fill(store, app.state.services["finetune"], args.jobs, args.tenants, args.state)
+    if args.jobs:
+        fill(store, app.state.services["finetune"], args.jobs, args.tenants, args.state)
+    if args.webhooks:
+        registry = app.state.services["webhooks"].registry
+        for t in range(args.tenants):  # nobody listens there: nothing is ever sent
+            registry.add(tenant_name(t), "http://127.0.0.1:9/none", [registry.limit.event_type])
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 

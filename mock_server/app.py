@@ -119,6 +119,7 @@ def build_services(rt: Runtime) -> dict[str, Any]:
         Sender(config.webhook_timeout, outbound.webhooks),
         timeout=config.webhook_timeout,
         trainer=services["trainer"],
+        inference=services["inference"],
     )
     services["scenario"] = ScenarioServices(
         rt,

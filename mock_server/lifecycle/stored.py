@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from mock_server.errors import NotFound
-from mock_server.lifecycle import serial
+from mock_server.lifecycle import due, serial
 from mock_server.lifecycle.machine import Lifecycle, force
 from mock_server.store import Record, Store
 
@@ -24,13 +24,17 @@ def force_stored(
     state: str | None,
     detail: str | None,
 ) -> Record | None:
-    """Move a stored job now (see `force`); None if there is no such job."""
+    """Move a stored job now (see `force`); None if there is no such job. The job is put in
+    the due queue at `now`: what waits on its moments (webhooks, retention) looks again."""
 
     def change(doc: Mapping[str, Any]) -> Mapping[str, Any]:
         moved = force(lifecycle, serial.load(doc["transitions"]), now, state, detail)
         return {**doc, "transitions": serial.dump(moved)}
 
-    return store.update(kind, job_id, None, change)
+    record = store.update(kind, job_id, None, change)
+    if record is not None:
+        store.schedule({due.key(due.JOB, kind, job_id): now.timestamp()})
+    return record
 
 
 J = TypeVar("J")

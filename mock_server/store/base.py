@@ -9,7 +9,7 @@ same answer by construction.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -163,8 +163,40 @@ class Store(Protocol):
         """The newest `limit` journal entries, newest first."""
         ...
 
+    # --- due work: keys ordered by when they are due, shared by every worker -------------
+    # The dispatcher finds what is due here (a heap in memory, an index in SQLite) instead
+    # of reading every job: a pass costs what is due, not what is stored.
+
+    def schedule(self, entries: Mapping[str, float]) -> None:
+        """Put each key in the due queue at its time (POSIX seconds on the mock's clock),
+        moving it if it is there already; all in one write."""
+        ...
+
+    def unschedule(self, keys: Sequence[str]) -> None:
+        """Take keys out of the due queue (absent ones are ignored)."""
+        ...
+
+    def due(self, now: float, limit: int) -> Sequence[str]:
+        """Keys due at `now` (time <= now), earliest first, at most `limit`; they stay
+        queued until moved or taken out."""
+        ...
+
+    def next_due(self) -> float | None:
+        """When the earliest queued key is due, or None with an empty queue."""
+        ...
+
+    def records_after(self, kind: str, seq: int, limit: int) -> Sequence[Record]:
+        """Records of a kind inserted after `seq`, oldest first, at most `limit`: a reader
+        that keeps the last seq it saw finds new records without reading old ones."""
+        ...
+
+    def changes(self) -> Hashable:
+        """A mark that moves with every write of records or meta (by any process sharing the
+        store): equal marks mean nothing was written between them. Cheap enough to poll."""
+        ...
+
     def reset(self) -> None:
-        """Forget every record, meta value and journal entry; seqs start over from 1."""
+        """Forget every record, meta value, journal entry and due key; seqs start over from 1."""
         ...
 
     def close(self) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from mock_server.errors import Conflict
 from mock_server.store.base import Record, decode, encode, encode_doc
+from mock_server.store.due_heap import DueHeap
 
 #: A stored record: (tenant, doc as canonical JSON text, version, seq). A plain tuple of str
 #: and int on purpose: the garbage collector stops tracking such tuples (not dataclasses, not
@@ -36,6 +37,8 @@ class MemoryStore:
         self._meta: dict[str, str] = {}
         self._journal: deque[Mapping[str, Any]] = deque()
         self._seq = 0
+        self._due = DueHeap()
+        self._writes = 0  # moves with every write of records or meta: changes()
 
     def _visible(self, kind: str, id: str, tenant: str | None) -> _Row | None:
         row = self._rows.get(kind, {}).get(id)
@@ -50,6 +53,7 @@ class MemoryStore:
             if id in rows:
                 raise Conflict(f"{kind} {id!r} exists already")
             self._seq += 1
+            self._writes += 1
             row = rows[id] = (tenant, text, 1, self._seq)
             self._by_tenant.setdefault(kind, {}).setdefault(tenant, {})[id] = row
             return _record(kind, id, row)
@@ -93,6 +97,7 @@ class MemoryStore:
             # leaves nothing behind; the row is touched only after change and encode succeed.
             owner, doc, version, seq = row
             new = (owner, encode_doc(change(decode(doc))), version + 1, seq)
+            self._writes += 1
             self._rows[kind][id] = self._by_tenant[kind][owner][id] = new
             return _record(kind, id, new)
 
@@ -100,6 +105,7 @@ class MemoryStore:
         with self._lock:
             if self._visible(kind, id, tenant) is None:
                 return False
+            self._writes += 1
             row = self._rows[kind].pop(id)
             owned = self._by_tenant[kind][row[0]]
             del owned[id]
@@ -120,12 +126,14 @@ class MemoryStore:
         text = encode_doc(value)
         with self._lock:
             self._meta[key] = text
+            self._writes += 1
 
     def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
         with self._lock:
             text = self._meta.get(key)
             encoded = encode_doc(change(None if text is None else decode(text)))
             self._meta[key] = encoded
+            self._writes += 1
         return decode(encoded)
 
     def append_journal(self, entry: Mapping[str, Any], keep: int) -> None:
@@ -147,8 +155,41 @@ class MemoryStore:
             self._by_tenant.clear()
             self._meta.clear()
             self._journal.clear()
+            self._due.clear()
+            self._writes += 1
             # seqs restart like a fresh store's (as SqliteStore's AUTOINCREMENT counter does)
             self._seq = 0
+
+    def schedule(self, entries: Mapping[str, float]) -> None:
+        with self._lock:
+            self._due.schedule(entries)
+            self._writes += 1
+
+    def unschedule(self, keys: Sequence[str]) -> None:
+        with self._lock:
+            self._due.unschedule(keys)
+
+    def due(self, now: float, limit: int) -> Sequence[str]:
+        with self._lock:
+            return self._due.due(now, limit)
+
+    def next_due(self) -> float | None:
+        with self._lock:
+            return self._due.next_due()
+
+    def records_after(self, kind: str, seq: int, limit: int) -> Sequence[Record]:
+        found: list[tuple[str, _Row]] = []
+        with self._lock:
+            # newest first until the first one already seen: reads only what is new
+            for id, row in reversed(self._rows.get(kind, {}).items()):
+                if row[3] <= seq:
+                    break
+                found.append((id, row))
+        found.reverse()
+        return [_record(kind, id, row) for id, row in found[:limit]]
+
+    def changes(self) -> Hashable:
+        return self._writes
 
     def close(self) -> None:
         """Nothing to release; the state stays readable until the object is dropped."""

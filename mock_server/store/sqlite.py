@@ -7,12 +7,13 @@ import itertools
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from mock_server.errors import Conflict
+from mock_server.store import sqlite_due
 from mock_server.store.base import Record, decode, encode_doc
 from mock_server.store.packing import unpack_batch
 from mock_server.store.sqlite_cache import ReadCache
@@ -67,7 +68,7 @@ def _tenant_clause(tenant: str | None) -> tuple[str, tuple[str, ...]]:
     return ("", ()) if tenant is None else (" AND tenant = ?", (tenant,))
 
 
-class SqliteStore:
+class SqliteStore(sqlite_due.DueQueue):
     """`Store` in one SQLite file (WAL, synchronous=NORMAL).
 
     Connections come from a small pool instead of one per thread: the server's worker threads
@@ -109,6 +110,7 @@ class SqliteStore:
                     conn.execute("PRAGMA journal_mode=WAL")
                     conn.executescript(_SCHEMA)
                     _add_batch_sizes(conn)
+                    conn.executescript(sqlite_due.SCHEMA)
                     # the journal's trim sums `n` over every row: from this index, without
                     # reading past each row's batch (`n` is stored after it, and reading it
                     # from the row walks the batch's overflow pages)
@@ -345,8 +347,20 @@ class SqliteStore:
             conn.execute("DELETE FROM records")
             conn.execute("DELETE FROM meta")
             conn.execute("DELETE FROM journal")
+            conn.execute("DELETE FROM due")
             # seqs restart like a fresh file's, as MemoryStore's counter does
             conn.execute("DELETE FROM sqlite_sequence")
+
+    def records_after(self, kind: str, seq: int, limit: int) -> Sequence[Record]:
+        with self._connection() as conn:
+            rows = conn.execute(  # a range of the primary key, then the kind
+                f"SELECT {_COLUMNS} FROM records WHERE seq > ? AND kind = ? ORDER BY seq LIMIT ?",
+                (seq, kind, max(limit, 0)),
+            ).fetchall()
+        return [_record(row) for row in rows]
+
+    def changes(self) -> Hashable:
+        return self._cache.changes()
 
     def close(self) -> None:
         """Write the journal's last batch, then close every pooled connection; one still in

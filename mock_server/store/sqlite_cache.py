@@ -71,6 +71,11 @@ class ReadCache:
                 self._regions.setdefault(region, set()).add(key)
         return value
 
+    def changes(self) -> Hashable:
+        """The file's change mark (moves with every commit, by any process)."""
+        with self._lock:
+            return self._changes.mark()
+
     def before_write(self, conn: sqlite3.Connection) -> WriteStart:
         """Called on the writing connection inside its write transaction: no other
         connection can commit until it commits."""

@@ -2,7 +2,9 @@
 
 A delivery's id is deterministic, so finding the same event twice (two workers, a restart)
 enqueues it once. Deliveries of one job go out in event order: the next one waits until
-the one before it is delivered or given up.
+the one before it is delivered or given up (each carries its `chain`, the ids of every
+event of its webhook and job in order). Each pending delivery sits in the store's due queue
+at its next attempt; a closed one sits there until its retention ends, then is deleted.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from mock_server.clock import iso, parse_iso, utc_now
 from mock_server.errors import Conflict
+from mock_server.lifecycle import due as due_keys
 from mock_server.outbound import NOT_ALLOWED
 from mock_server.store import Record, Store
 
@@ -41,10 +44,25 @@ def retryable(status: int | None) -> bool:
     return status is None or status >= 500 or status in (408, 429)
 
 
+#: How long a closed delivery stays in the log (mock clock), unless configured otherwise.
+RETENTION_SECONDS = 7 * 24 * 3600.0
+
+
+def due_key(delivery_id: str) -> str:
+    return due_keys.key(due_keys.DELIVERY, KIND, delivery_id)
+
+
+def delivery_id_of(webhook_id: str, job_id: str | None, event: str) -> str:
+    return f"{webhook_id}:{job_id}:{event}"
+
+
 class Deliveries:
-    def __init__(self, store: Store, policy: RetryPolicy) -> None:
+    def __init__(
+        self, store: Store, policy: RetryPolicy, retention_seconds: float = RETENTION_SECONDS
+    ) -> None:
         self._store = store
         self.policy = policy
+        self.retention = retention_seconds
 
     def enqueue(
         self,
@@ -57,10 +75,12 @@ class Deliveries:
         due: datetime,
         delivery_id: str | None = None,
         lease: float | None = None,
+        chain: Sequence[str] = (),
     ) -> Mapping[str, Any] | None:
-        """Add a pending delivery (optionally already leased to the caller); None if this
-        (webhook, job, event) is already there."""
-        delivery_id = delivery_id or f"{webhook['webhook_id']}:{job_id}:{event}"
+        """Add a pending delivery (optionally already leased to the caller; else queued at
+        `due`); None if this (webhook, job, event) is already there. `chain`: the events of
+        this webhook and job in their order (the ones before this must close first)."""
+        delivery_id = delivery_id or delivery_id_of(webhook["webhook_id"], job_id, event)
         doc = {
             "delivery_id": delivery_id,
             "webhook_id": webhook["webhook_id"],
@@ -75,22 +95,15 @@ class Deliveries:
             "next_attempt_at": iso(due),
             "lease_until": iso(utc_now() + timedelta(seconds=lease)) if lease else None,
             "created_at": iso(due),
+            "chain": [delivery_id_of(webhook["webhook_id"], job_id, e) for e in chain],
         }
         try:
-            return self._store.insert(KIND, tenant, delivery_id, doc).doc
+            stored = self._store.insert(KIND, tenant, delivery_id, doc).doc
         except Conflict:
             return None
-
-    def due(self, now: datetime) -> list[Record]:
-        """Pending deliveries whose time has come, first-in-order per (webhook, job)."""
-        pending = [r for r in self._store.list(KIND, None) if r.doc["state"] == PENDING]
-        heads: dict[tuple[str, str | None], Record] = {}
-        for record in pending:
-            key = (record.doc["webhook_id"], record.doc["job_id"] or record.id)
-            held = heads.get(key)
-            if held is None or record.doc["order"] < held.doc["order"]:
-                heads[key] = record
-        return [r for r in heads.values() if parse_iso(r.doc["next_attempt_at"]) <= now]
+        if not lease:
+            self._store.schedule({due_key(delivery_id): due.timestamp()})
+        return stored
 
     def claim(self, record: Record, lease_seconds: float) -> Record | None:
         """Take the delivery for one attempt (across workers); None if someone else has it."""
@@ -110,6 +123,72 @@ class Deliveries:
             return self._store.update(KIND, record.id, None, take)
         except Taken:
             return None
+
+    def take(self, delivery_id: str, lease_seconds: float, now: datetime) -> Record | None:
+        """Claim a queued delivery for one attempt, now that a send slot is free; None if it
+        is not this caller's to send (another worker has it, it is closed or gone, or one
+        before it in its chain is still pending). Its queue entry moves past the lease: if
+        the sender dies mid-attempt, the delivery comes up again then."""
+        record = self._store.get(KIND, delivery_id, None)
+        if record is None or record.doc["state"] != PENDING:
+            self._store.unschedule([due_key(delivery_id)])
+            return None
+        next_at = parse_iso(record.doc["next_attempt_at"])
+        if next_at > now:  # attempted meanwhile by another worker: due at its retry
+            self._store.schedule({due_key(delivery_id): next_at.timestamp()})
+            return None
+        if self.waiting(record.doc):
+            # the one before it queues it again when it closes (`record_attempt`). That close
+            # may come between the look and the unschedule (another worker): so look again
+            # after it, and a close missed here is one whose queueing comes after it.
+            self._store.unschedule([due_key(delivery_id)])
+            if not self.waiting(record.doc):
+                at = parse_iso(record.doc["next_attempt_at"]).timestamp()
+                self._store.schedule({due_key(delivery_id): at})
+            return None
+        claimed = self.claim(record, lease_seconds)
+        if claimed is not None:
+            at = now.timestamp() + lease_seconds
+            self._store.schedule({due_key(delivery_id): at})
+        return claimed
+
+    def waiting(self, doc: Mapping[str, Any]) -> bool:
+        """Whether a delivery before this one in its chain is still pending."""
+        chain: list[str] = list(doc.get("chain") or [])
+        if doc["delivery_id"] not in chain:
+            return False
+        for earlier in chain[: chain.index(doc["delivery_id"])]:
+            record = self._store.get(KIND, earlier, None)
+            if record is not None and record.doc["state"] == PENDING:
+                return True
+        return False
+
+    def _after_attempt(self, doc: Mapping[str, Any], now: datetime) -> None:
+        """Queue what an attempt's result makes due: the retry, or (closed) the deliveries
+        waiting on this one and this one's deletion when its retention ends."""
+        own = due_key(doc["delivery_id"])
+        if doc["state"] == PENDING:
+            self._store.schedule({own: parse_iso(doc["next_attempt_at"]).timestamp()})
+            return
+        prune = due_keys.key(due_keys.PRUNE, KIND, doc["delivery_id"])
+        entries = {prune: now.timestamp() + self.retention}
+        chain: list[str] = list(doc.get("chain") or [])
+        if doc["delivery_id"] in chain:
+            for later in chain[chain.index(doc["delivery_id"]) + 1 :]:
+                record = self._store.get(KIND, later, None)
+                if record is not None and record.doc["state"] == PENDING:
+                    entries[due_key(later)] = parse_iso(record.doc["next_attempt_at"]).timestamp()
+        self._store.unschedule([own])
+        self._store.schedule(entries)
+
+    def prune(self, delivery_id: str, now: datetime) -> bool:
+        """Delete a closed delivery whose retention ended (a reopened one stays)."""
+        record = self._store.get(KIND, delivery_id, None)
+        key = due_keys.key(due_keys.PRUNE, KIND, delivery_id)
+        self._store.unschedule([key])
+        if record is None or record.doc["state"] == PENDING:
+            return False
+        return self._store.delete(KIND, delivery_id, None)
 
     def record_attempt(
         self,
@@ -151,7 +230,10 @@ class Deliveries:
             }
 
         record = self._store.update(KIND, delivery_id, None, change)
-        return record.doc if record else None
+        if record is None:
+            return None
+        self._after_attempt(record.doc, now)
+        return record.doc
 
     def get(self, delivery_id: str) -> Record | None:
         return self._store.get(KIND, delivery_id, None)
