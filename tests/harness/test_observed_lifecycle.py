@@ -100,7 +100,7 @@ def test_the_mock_follows_the_spec_on_a_job_that_fails(
         submitted = client.post("/finetune/request/submit", json=doc_submit_body("FLUX_PRO"))
         job = str(submitted.json()["finetune_id"])
         while _details(client, job)["status"] != fail_after:
-            client.post(f"/_mock/jobs/{job}/status").raise_for_status()
+            client.post(f"/_mock/jobs/{job}/status", json={}).raise_for_status()
         client.post(
             f"/_mock/jobs/{job}/status", json={"status": "FAILED", "error_message": "x"}
         ).raise_for_status()

@@ -30,10 +30,10 @@ async def test_expired_v2_results_answer_404_and_are_gone_from_the_store(
         await client.post("/_mock/clock/advance", json={"seconds": 120})  # all COMPLETED
         first = await client.get(path_of(jobs[0]["response_url"]))
         assert first.status_code == 200
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
         assert store.count("inference", None) == REQUESTS  # kept while not expired
         await client.post("/_mock/clock/advance", json={"seconds": RETENTION + 60})
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
         answers = [await client.get(path_of(job["response_url"])) for job in jobs]
         assert [a.status_code for a in answers] == [404] * REQUESTS
         assert all("expired" in a.json()["error"] for a in answers)

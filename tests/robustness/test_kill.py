@@ -151,7 +151,7 @@ def test_kill_9_mid_burst_loses_no_acknowledged_job_or_delivery(
         deadline = time.monotonic() + 30  # a hang guard: leases of the killed run expire
         while True:
             restarted.advance(5)  # the virtual clock releases retries only when it moves
-            httpx.post(f"{restarted.base_url}/_mock/webhooks/flush", timeout=60)
+            httpx.post(f"{restarted.base_url}/_mock/webhooks/flush", json={}, timeout=60)
             calls = [r.json() for r in _received(webhook_receiver)]
             heard = {(c["finetune_id"], c["event"]) for c in calls}
             if expected <= heard:

@@ -92,7 +92,7 @@ def test_dribbling_datasets_of_one_tenant_do_not_delay_another(
 
         fast.post("/_mock/clock/advance", json={"seconds": 3.5})
         started = time.monotonic()
-        assert fast.post("/_mock/webhooks/flush").status_code == 200
+        assert fast.post("/_mock/webhooks/flush", json={}).status_code == 200
         receiver.wait_for(1, timeout=300)
         delivery_s = time.monotonic() - started
 

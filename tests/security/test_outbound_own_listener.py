@@ -102,7 +102,7 @@ def test_a_dispatched_delivery_to_the_mock_itself_is_refused_and_not_retried(
     assert client.post("/finetune/request/submit", json=doc_submit_body("QWEN"), headers=me)
     for _ in range(3):  # every event happens; retries (if any) would be due too
         server.advance(3600)
-        assert client.post("/_mock/webhooks/flush").status_code == 200
+        assert client.post("/_mock/webhooks/flush", json={}).status_code == 200
     assert _victim_jobs(client) == 3
     attempts = _attempts(client)
     assert attempts and all(
@@ -128,7 +128,7 @@ def test_a_trainer_webhook_url_at_the_mock_itself_is_refused(
     assert created.status_code == 200, created.text
     for _ in range(2):
         server.advance(24 * 3600)
-        assert client.post("/_mock/webhooks/flush").status_code == 200
+        assert client.post("/_mock/webhooks/flush", json={}).status_code == 200
     assert _victim_jobs(client) == 3
     attempts = _attempts(client)
     assert attempts and all(a["error"] == OWN_ADDRESS for a in attempts)

@@ -26,13 +26,13 @@ async def test_closed_deliveries_are_deleted_when_their_retention_ends(
         assert (await client.post("/webhook/add", json=hook)).status_code == 200
         await client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
         await client.post("/_mock/clock/advance", json={"seconds": 3600})
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
         assert store.count("delivery", None) == 3
         await client.post("/_mock/clock/advance", json={"seconds": RETENTION_SECONDS - 100})
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
         kept = store.count("delivery", None)
         await client.post("/_mock/clock/advance", json={"seconds": 200})
-        await client.post("/_mock/webhooks/flush")
+        await client.post("/_mock/webhooks/flush", json={})
         gone = store.count("delivery", None)
         jobs = store.count("finetune", None)
     assert len(webhook_receiver.received) == 3
