@@ -1,0 +1,54 @@
+"""A `tunemock proxy` served in a background thread on 127.0.0.1, for the proxy's tests."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+
+from mock_server.proxy import ProxyApp, ProxySettings, create_proxy_app
+from mock_server.spec import load_specs
+from mock_server.spec.loader import VENDOR_FAMILIES
+
+
+@dataclass
+class RunningProxy:
+    url: str
+    app: ProxyApp
+    lines: list[str] = field(default_factory=list)  # what it printed, one violation a line
+
+
+@contextlib.contextmanager
+def running_proxy(upstream: str, record: Path | None = None) -> Iterator[RunningProxy]:
+    bundle = load_specs()
+    vendor = type(bundle)({n: d for n, d in bundle.documents.items() if n in VENDOR_FAMILIES})
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    lines: list[str] = []
+    settings = ProxySettings(
+        upstream=upstream, public=url, bundle=vendor, record=record, report=lines.append
+    )
+    app = create_proxy_app(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, ws="none")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the proxy did not start")
+            time.sleep(0.01)
+        yield RunningProxy(url, app, lines)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
