@@ -13,16 +13,18 @@ import httpx
 from starlette.requests import Request
 from starlette.types import Message, Scope
 
-from contracts.checks import RESPONSE_CHECKS, body_conforms
+from contracts.checks import RESPONSE_CHECKS, _declared, body_conforms
 from contracts.errors import CheckFailure
+from mock_server.http.request_schemas import SchemaCheck
 from mock_server.http.validation import RequestRejected, RequestValidator
 from mock_server.spec import Operation, SpecBundle
+from mock_server.spec.schemas import first_problem, schema_validator
+from mock_server.spec.walk import escape
 
-#: `'finetune_id' is a required property`: the pointer then names the missing field itself,
-#: not its parent (jsonschema reports a missing property at the object that lacks it).
+#: `where: message` of `first_problem`, and the property a `required` message names: a
+#: missing field's pointer then names the field itself, not the object that lacks it
+_WHERE = re.compile(r"^(?:(?P<where>[^\s:]+): )?(?P<message>.*)$", re.DOTALL)
 _MISSING = re.compile(r"^'(?P<name>[^']+)' is a required property")
-#: `a/b/0: message`, how the harness's `body_conforms` says where the body breaks its schema.
-_WHERE = re.compile(r"^(?P<where>[^:\s]*): (?P<message>.*)$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -65,43 +67,89 @@ def _pointer_of_dotted(path: str) -> str:
     return "".join(f"/{_escape(p)}" for p in parts)
 
 
-def _missing(pointer: str, message: str) -> str:
-    found = _MISSING.match(message)
-    return f"{pointer}/{_escape(found.group('name'))}" if found else pointer
+class ResponseChecker:
+    """The harness's response checks give the verdict; where the body breaks its schema, the
+    mock's own schema check (the one that explains a discriminated oneOf by its chosen
+    branch) says where, one violation per place, as a JSON pointer."""
 
+    def __init__(self, bundle: SpecBundle) -> None:
+        self.bundle = bundle
+        self._schemas: dict[tuple[str, int, str], tuple[SchemaCheck, Any] | None] = {}
 
-def response_violations(
-    bundle: SpecBundle, op: Operation, path: str, answer: httpx.Response, body_complete: bool
-) -> list[Violation]:
-    """Every response check that fails on `answer`. When the proxy did not keep the whole
-    body (larger than it buffers), the body's schema is not checked."""
-    found: list[Violation] = []
-    for check in RESPONSE_CHECKS:
-        if check is body_conforms and not body_complete:
-            continue
+    def violations(
+        self, op: Operation, path: str, answer: httpx.Response, body_complete: bool
+    ) -> list[Violation]:
+        """Every response check that fails on `answer`. When the proxy did not keep the
+        whole body (larger than it buffers), the body's schema is not checked."""
+        found: list[Violation] = []
+        for check in RESPONSE_CHECKS:
+            if check is body_conforms and not body_complete:
+                continue
+            try:
+                check(self.bundle, op, answer)
+            except CheckFailure as failure:
+                explained = self._explain(op, answer) if check is body_conforms else []
+                for pointer, received, documented in explained or [
+                    ("", failure.received, failure.documented)
+                ]:
+                    found.append(
+                        Violation(
+                            "response",
+                            op.operation_id,
+                            op.method,
+                            path,
+                            answer.status_code,
+                            failure.check,
+                            pointer,
+                            received,
+                            documented,
+                        )
+                    )
+        return found
+
+    def _explain(self, op: Operation, answer: httpx.Response) -> list[tuple[str, str, str]]:
+        media = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+        schema = self._schema(op, answer.status_code, media)
+        if schema is None:
+            return []
+        check, raw = schema
         try:
-            check(bundle, op, answer)
-        except CheckFailure as failure:
-            pointer, received = "", failure.received
-            where = _WHERE.match(failure.received) if check is body_conforms else None
-            if where is not None:
-                raw = where.group("where")
-                pointer = "" if raw == "(body)" else "/" + raw
-                pointer = _missing(pointer, where.group("message"))
-            found.append(
-                Violation(
-                    "response",
-                    op.operation_id,
-                    op.method,
-                    path,
-                    answer.status_code,
-                    failure.check,
-                    pointer,
-                    received,
-                    failure.documented,
-                )
-            )
-    return found
+            body = answer.json()
+            problems = check.problems(body)
+        except (ValueError, RecursionError):
+            return []
+        found = []
+        for p in problems:
+            pointer, message = _pointer_of_dotted(str(p["path"])), str(p["message"])
+            if p["rule"] in ("oneOf", "anyOf"):
+                # no discriminator names the branch: explain the branch that came closest
+                pointer, message = _closest(self.bundle, op, raw, body) or (pointer, message)
+            found.append((pointer, message, f"{p['rule']} at {p['pointer']}"))
+        return found
+
+    def _schema(self, op: Operation, status: int, media: str) -> tuple[SchemaCheck, Any] | None:
+        key = (op.operation_id, status, media)
+        if key not in self._schemas:
+            # `_declared` is the harness's own lookup of the answer documented for a status
+            # (exact, then 2XX, then default): the same answer its checks judged against
+            content = (_declared(self.bundle, op, status) or {}).get("content") or {}
+            schema = (content.get(media) or {}).get("schema")
+            doc = self.bundle.documents[op.family]
+            where = f"{op.pointer}/responses/{status}/content/{escape(media)}/schema"
+            self._schemas[key] = (SchemaCheck(doc, where, schema), schema) if schema else None
+        return self._schemas[key]
+
+
+def _closest(bundle: SpecBundle, op: Operation, schema: Any, body: Any) -> tuple[str, str] | None:
+    problem = first_problem(schema_validator(bundle.documents[op.family], schema), body)
+    found = _WHERE.match(problem or "")
+    if problem is None or found is None:
+        return None
+    pointer = f"/{found.group('where')}" if found.group("where") else ""
+    missing = _MISSING.match(found.group("message"))
+    if missing:
+        pointer += "/" + escape(missing.group("name"))
+    return pointer, found.group("message")
 
 
 class _Replay:
@@ -146,7 +194,7 @@ def _from_rejection(op: Operation, path: str, rejected: RequestRejected) -> list
             path,
             rejected.status,
             f"request_{detail.get('rule', 'schema')}",
-            _missing(_pointer_of_dotted(str(detail.get("path", ""))), str(detail.get("message"))),
+            _pointer_of_dotted(str(detail.get("path", ""))),
             str(detail.get("message", "")),
             str(detail.get("pointer", "")),
         )

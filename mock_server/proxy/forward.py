@@ -21,7 +21,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from mock_server.http.validation import RequestValidator
 from mock_server.proxy import redact
-from mock_server.proxy.check import Violation, request_violations, response_violations
+from mock_server.proxy.check import ResponseChecker, Violation, request_violations
 from mock_server.proxy.ledger import Ledger
 from mock_server.proxy.record import Recorder
 from mock_server.proxy.rewrite import UrlRewriter
@@ -119,6 +119,7 @@ class Forwarder:
         self.recorder = recorder
         self.rewriter = UrlRewriter(settings.upstream, settings.public)
         self.validator = RequestValidator(settings.bundle)
+        self.checker = ResponseChecker(settings.bundle)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started, at = time.perf_counter(), _now()
@@ -296,8 +297,8 @@ class _Finish:
         matched = fwd.settings.bundle.match(self.scope["method"], self.scope["path"])
         if matched is not None:
             seen = httpx.Response(answer.status_code, headers=answer.headers.raw, content=body)
-            self.violations += response_violations(
-                fwd.settings.bundle, matched[0], self.scope["path"], seen, complete
+            self.violations += fwd.checker.violations(
+                matched[0], self.scope["path"], seen, complete
             )
         latency = round((time.perf_counter() - self.started) * 1000, 3)
         request = self.record["request"]
