@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import uvicorn
 
 from mock_server.proxy import ProxyApp, ProxySettings, create_proxy_app
 from mock_server.spec import load_specs
 from mock_server.spec.loader import VENDOR_FAMILIES
+from mock_server.testing.live import free_port
 
 
 @dataclass
@@ -52,3 +56,33 @@ def running_proxy(upstream: str, record: Path | None = None) -> Iterator[Running
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextlib.contextmanager
+def proxy_process(
+    *args: str, timeout: float = 20.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`tunemock proxy ARGS` as a real process on a free port; killed on exit if still running."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "proxy", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"tunemock proxy did not start: {process.returncode}")
+            try:
+                if httpx.get(f"{url}/_mock/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
