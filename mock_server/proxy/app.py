@@ -11,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from mock_server.proxy.check import ResponseChecker
+from mock_server.proxy.exchange import Books
 from mock_server.proxy.forward import Forwarder, ProxySettings
 from mock_server.proxy.ledger import Ledger
 from mock_server.proxy.record import Recorder
@@ -49,7 +51,9 @@ class ProxyApp:
             async with httpx.AsyncClient(
                 timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
             ) as client:
-                self.forwarder = Forwarder(self.settings, client, self.ledger, recorder)
+                checker = ResponseChecker(self.settings.bundle)
+                books = Books(self.ledger, recorder, checker, self.settings.report)
+                self.forwarder = Forwarder(self.settings, client, books)
                 yield
         finally:
             self.forwarder = None

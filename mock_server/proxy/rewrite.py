@@ -15,6 +15,11 @@ class UrlRewriter:
         self.public = public.rstrip("/")
         self.pattern = re.compile(re.escape(self.upstream.encode()) + rb"(?![0-9])")
 
+    @property
+    def keeps_length(self) -> bool:
+        """True when a rewrite never changes a body's length (both origins equally long)."""
+        return len(self.upstream.encode()) == len(self.public.encode())
+
     def body(self, data: bytes) -> bytes:
         return self.pattern.sub(self.public.encode(), data)
 

@@ -29,7 +29,9 @@ class RunningProxy:
 
 
 @contextlib.contextmanager
-def running_proxy(upstream: str, record: Path | None = None) -> Iterator[RunningProxy]:
+def running_proxy(
+    upstream: str, record: Path | None = None, buffer_bytes: int = 1024 * 1024
+) -> Iterator[RunningProxy]:
     bundle = load_specs()
     vendor = type(bundle)({n: d for n, d in bundle.documents.items() if n in VENDOR_FAMILIES})
     sock = socket.socket()
@@ -37,7 +39,12 @@ def running_proxy(upstream: str, record: Path | None = None) -> Iterator[Running
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     lines: list[str] = []
     settings = ProxySettings(
-        upstream=upstream, public=url, bundle=vendor, record=record, report=lines.append
+        upstream=upstream,
+        public=url,
+        bundle=vendor,
+        record=record,
+        report=lines.append,
+        buffer_bytes=buffer_bytes,
     )
     app = create_proxy_app(settings)
     server = uvicorn.Server(
