@@ -41,6 +41,7 @@ class Violation:
     pointer: str
     received: str
     documented: str
+    spec: str = ""  # where in the family's spec document the broken rule sits, `#/...`
 
     def line(self) -> str:
         """The one line printed for it: operation, pointer, received vs documented."""
@@ -52,6 +53,11 @@ class Violation:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _fragment(pointer: str) -> str:
+    """`#/...` of `file.yaml#/...`."""
+    return pointer[pointer.index("#") :] if "#" in pointer else pointer
 
 
 def _escape(part: str) -> str:
@@ -89,8 +95,8 @@ class ResponseChecker:
                 check(self.bundle, op, answer)
             except CheckFailure as failure:
                 explained = self._explain(op, answer) if check is body_conforms else []
-                for pointer, received, documented in explained or [
-                    ("", failure.received, failure.documented)
+                for pointer, received, documented, spec in explained or [
+                    ("", failure.received, failure.documented, f"{op.pointer}/responses")
                 ]:
                     found.append(
                         Violation(
@@ -103,11 +109,12 @@ class ResponseChecker:
                             pointer,
                             received,
                             documented,
+                            spec,
                         )
                     )
         return found
 
-    def _explain(self, op: Operation, answer: httpx.Response) -> list[tuple[str, str, str]]:
+    def _explain(self, op: Operation, answer: httpx.Response) -> list[tuple[str, str, str, str]]:
         media = answer.headers.get("content-type", "").split(";")[0].strip().lower()
         schema = self._schema(op, answer.status_code, media)
         if schema is None:
@@ -124,7 +131,8 @@ class ResponseChecker:
             if p["rule"] in ("oneOf", "anyOf"):
                 # no discriminator names the branch: explain the branch that came closest
                 pointer, message = _closest(self.bundle, op, raw, body) or (pointer, message)
-            found.append((pointer, message, f"{p['rule']} at {p['pointer']}"))
+            spec = _fragment(str(p["pointer"]))
+            found.append((pointer, message, f"{p['rule']} at {p['pointer']}", spec))
         return found
 
     def _schema(self, op: Operation, status: int, media: str) -> tuple[SchemaCheck, Any] | None:
@@ -221,4 +229,5 @@ def _request(
         pointer,
         received,
         documented or f"a valid request to {op.operation_id} (the mock answers {status})",
+        _fragment(documented) if documented else f"{op.pointer}/requestBody",
     )
