@@ -5,6 +5,7 @@ upstream leaves the violations list empty."""
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -120,6 +121,7 @@ def test_sdk_journey_through_the_proxy(proxy: RunningProxy, live_server: LiveSer
     journal = httpx.get(f"{proxy.url}/_mock/requests?limit=100").json()
     assert len(journal) == len(capture.answers) + 2  # and the PUT and the model download
     assert not any(entry["flagged"] for entry in journal), journal
+    assert KEY_A not in json.dumps(journal)  # the proxy keeps no key, not even as a tenant
     assert journal[0]["path"].startswith("/v2/requests/")  # newest first
     assert httpx.get(f"{proxy.url}/_mock/violations").json() == []
     assert proxy.lines == []
