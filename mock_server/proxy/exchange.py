@@ -72,10 +72,7 @@ class Exchange:
     def finish(self, answer: httpx.Response, body: bytes, complete: bool, size: int) -> None:
         """Check the answer (its schema only when the whole body was kept) and write it down."""
         if self.operation is not None:
-            seen = httpx.Response(answer.status_code, headers=answer.headers.raw, content=body)
-            self.violations += self.books.checker.violations(
-                self.operation, self.path, seen, complete
-            )
+            self.violations += self._checked(self.operation, answer, body, complete)
         pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.headers.raw]
         self.record["response"] = {
             "status": answer.status_code,
@@ -83,6 +80,36 @@ class Exchange:
             "body": self._kept(body, complete, answer.headers.get("content-type"), size),
         }
         self._close(answer.status_code)
+
+    def _checked(
+        self, op: Operation, answer: httpx.Response, body: bytes, complete: bool
+    ) -> list[Violation]:
+        """The answer's violations. A body that does not decode as its Content-Encoding
+        says is one itself, and the rest is checked without it: what the upstream sent
+        still goes to the client as it came."""
+        raw = answer.headers.raw
+        if not complete:
+            raw = [(k, v) for k, v in raw if k.lower() != b"content-encoding"]
+        try:
+            seen = httpx.Response(answer.status_code, headers=raw, content=body)
+        except httpx.DecodingError as exc:
+            encoding = answer.headers.get("content-encoding", "")
+            plain = [(k, v) for k, v in raw if k.lower() != b"content-encoding"]
+            seen = httpx.Response(answer.status_code, headers=plain)
+            broken = Violation(
+                "response",
+                op.operation_id,
+                op.method,
+                self.path,
+                answer.status_code,
+                "content_encoding",
+                "",
+                f"a body that does not decode as {encoding} ({exc})",
+                f"a body encoded as its Content-Encoding ({encoding}) says",
+                f"{op.pointer}/responses",
+            )
+            return [broken, *self.books.checker.violations(op, self.path, seen, False)]
+        return self.books.checker.violations(op, self.path, seen, complete)
 
     def unreachable(self, message: str) -> None:
         self.record["response"] = {"status": 502, "proxy_error": message}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from mock_server.proxy import ProxyApp, ProxySettings, create_proxy_app
 from mock_server.spec import load_specs
@@ -26,6 +27,30 @@ class RunningProxy:
     url: str
     app: ProxyApp
     lines: list[str] = field(default_factory=list)  # what it printed, one violation a line
+
+
+@contextlib.contextmanager
+def serve_app(app: ASGIApp, sock: socket.socket | None = None) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 (on `sock`, else a free port) in a thread; its base URL."""
+    sock = sock or socket.socket()
+    if sock.getsockname()[1] == 0:
+        sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(
+        uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, ws="none")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 @contextlib.contextmanager
@@ -47,22 +72,8 @@ def running_proxy(
         buffer_bytes=buffer_bytes,
     )
     app = create_proxy_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, ws="none")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the proxy did not start")
-            time.sleep(0.01)
+    with serve_app(app, sock):
         yield RunningProxy(url, app, lines)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @contextlib.contextmanager

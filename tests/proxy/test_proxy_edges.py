@@ -9,10 +9,14 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from mock_server.cli import main
 from mock_server.testing.live import free_port
-from tests.proxy.helpers import running_proxy
+from tests.proxy.helpers import running_proxy, serve_app
 
 
 def test_an_upstream_that_does_not_answer_is_a_502_journaled_and_recorded(
@@ -62,3 +66,22 @@ def test_the_command_refuses_what_it_cannot_serve(args: list[str], message: str)
     result = CliRunner().invoke(main, ["proxy", "--port", "8100", *args])
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+def _mislabelled(request: Request) -> Response:
+    # says gzip, is not: a broken answer the proxy must pass on as it came
+    return Response(b"[]", headers={"content-type": "application/json", "content-encoding": "gzip"})
+
+
+def test_a_body_that_does_not_decode_is_reported_and_passed_on_as_it_came() -> None:
+    upstream_app = Starlette(routes=[Route("/finetune/request/list", _mislabelled)])
+    with serve_app(upstream_app) as upstream, running_proxy(upstream) as proxy:
+        with httpx.stream(
+            "GET", f"{proxy.url}/finetune/request/list", headers={"x-api-key": "k"}
+        ) as answer:
+            assert answer.status_code == 200
+            assert answer.headers["content-encoding"] == "gzip"
+            assert b"".join(answer.iter_raw()) == b"[]"
+        (found,) = httpx.get(f"{proxy.url}/_mock/violations").json()
+        assert found["check"] == "content_encoding" and found["operation"] == "finetune_list"
+        assert "does not decode as gzip" in found["received"]
