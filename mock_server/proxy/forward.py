@@ -173,7 +173,11 @@ class Forwarder:
             for k, v in _text_pairs(answer.headers.raw)
         ]
         chunks = answer.aiter_raw()
-        head, complete = await _read_answer(chunks, self.settings.buffer_bytes)
+        try:
+            head, complete = await _read_answer(chunks, self.settings.buffer_bytes)
+        except httpx.HTTPError as exc:  # it broke off before the client heard anything
+            await self._unreachable(send, exchange, f"{type(exc).__name__} in its body")
+            return
         if complete:
             sent = self.rewriter.body(head) if textual else head
             if sent != head:

@@ -4,6 +4,8 @@ command's refusals (itself as upstream, a non-loopback bind, an unknown spec).""
 from __future__ import annotations
 
 import json
+import socket
+import threading
 from pathlib import Path
 
 import httpx
@@ -85,3 +87,32 @@ def test_a_body_that_does_not_decode_is_reported_and_passed_on_as_it_came() -> N
         (found,) = httpx.get(f"{proxy.url}/_mock/violations").json()
         assert found["check"] == "content_encoding" and found["operation"] == "finetune_list"
         assert "does not decode as gzip" in found["received"]
+
+
+def _breaks_off(listener: socket.socket) -> None:
+    """Answer one request with headers that promise 100 bytes, send 3, and hang up."""
+    connection, _ = listener.accept()
+    with connection:
+        connection.recv(65536)
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n[1,"
+        )
+
+
+def test_an_upstream_that_breaks_off_its_body_is_a_502_not_a_500() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    thread = threading.Thread(target=_breaks_off, args=(listener,), daemon=True)
+    thread.start()
+    upstream = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        with running_proxy(upstream) as proxy:
+            answer = httpx.get(f"{proxy.url}/finetune/request/list", headers={"x-api-key": "k"})
+            assert answer.status_code == 502
+            assert "in its body" in answer.json()["error"]
+            (entry,) = httpx.get(f"{proxy.url}/_mock/requests").json()
+            assert entry["status"] == 502
+    finally:
+        thread.join(timeout=10)
+        listener.close()
