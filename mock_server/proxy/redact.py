@@ -80,21 +80,33 @@ def json_value(value: Any, secrets: Iterable[str] = ()) -> Any:
     return value
 
 
+def _secret_field(value: Any) -> bool:
+    """True when some field of a JSON value has a key-looking name and a value."""
+    if isinstance(value, Mapping):
+        return any((secret_name(str(k)) and v) or _secret_field(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_secret_field(item) for item in value)
+    return False
+
+
 def body(data: bytes, media_type: str | None, secrets: Iterable[str] = ()) -> Any:
-    """What a recording keeps of a body: parsed JSON (redacted), text (redacted), or for
-    binary bodies only their size."""
+    """What a recording keeps of a body: its text, byte for byte but for the secrets in it
+    (so a replay can answer the very bytes); parsed JSON when a key-looking field must be
+    blanked; for binary bodies only their size."""
     kept = list(secrets)
     if not data:
         return None
     if media_type and "json" in media_type:
         try:
-            return {"json": json_value(json.loads(data), kept)}
+            value = json.loads(data)
         except ValueError:
-            pass
+            value = None
+        if _secret_field(value):
+            return {"json": json_value(value, kept)}
+    if media_type and media_type.startswith(("multipart/", "application/octet-stream")):
+        return {"bytes": len(data)}
     try:
         decoded = data.decode("utf-8")
     except UnicodeDecodeError:
-        return {"bytes": len(data)}
-    if media_type and media_type.startswith(("multipart/", "application/octet-stream")):
         return {"bytes": len(data)}
     return {"text": text(decoded, kept)}

@@ -69,3 +69,12 @@ def test_key_looking_headers_and_body_fields_are_blanked() -> None:
         }
     }
     assert redact.body(b"\xff\xd8\xff", "image/jpeg") == {"bytes": 3}
+
+
+def test_a_body_without_secret_fields_is_kept_byte_for_byte() -> None:
+    raw = b'{"finetune_id": "f-1",  "status":"REQUESTED", "n": [1, 2]}'
+    assert redact.body(raw, "application/json") == {"text": raw.decode()}
+    url = b'{"presigned_url": "http://h/storage/x?X-Amz-Date=1&X-Amz-Signature=abc"}'
+    assert redact.body(url, "application/json") == {
+        "text": '{"presigned_url": "http://h/storage/x?X-Amz-Date=1&X-Amz-Signature=[redacted]"}'
+    }
