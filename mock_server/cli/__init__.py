@@ -14,6 +14,7 @@ SUBCOMMANDS: dict[str, str] = {
     "spec": "mock_server.cli.spec_cmd:spec",
     "serve": "mock_server.cli.serve_cmd:serve",
     "run": "mock_server.cli.run_cmd:run",
+    "proxy": "mock_server.cli.proxy_cmd:proxy",
     # the harness lives in `contracts`; the command is registered here, where the CLI is built
     "check": "contracts.cli:check",
 }

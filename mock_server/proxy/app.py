@@ -1,0 +1,116 @@
+"""The proxy as one ASGI app: its own admin routes under /_mock (health, journal,
+violations), every other path forwarded to the upstream."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from mock_server.proxy.check import ResponseChecker
+from mock_server.proxy.exchange import Books
+from mock_server.proxy.forward import Forwarder, ProxySettings
+from mock_server.proxy.ledger import Ledger
+from mock_server.proxy.record import Recorder
+
+ADMIN_PREFIX = "/_mock"
+_LIMIT_DEFAULT, _LIMIT_MAX = 100, 1000
+
+
+def _limit(request: Request) -> int | Response:
+    text = request.query_params.get("limit", str(_LIMIT_DEFAULT))
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text[:6]) <= _LIMIT_MAX:
+        return JSONResponse(
+            {"error": f"limit must be an integer from 1 to {_LIMIT_MAX}, got {text!r}"},
+            status_code=400,
+        )
+    return int(text)
+
+
+class ProxyApp:
+    """`create_proxy_app(settings)`; the upstream client and the recording file open with
+    the lifespan and close with it."""
+
+    def __init__(self, settings: ProxySettings) -> None:
+        self.settings = settings
+        self.ledger = Ledger(settings.keep)
+        self.forwarder: Forwarder | None = None
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> Any:
+        timeout = httpx.Timeout(self.settings.timeout, connect=10.0)
+        # redirects are answers the client must see; a large pool so that one slow upstream
+        # call never queues another client's
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=20)
+        recorder = Recorder(self.settings.record) if self.settings.record else None
+        try:
+            async with httpx.AsyncClient(
+                timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
+            ) as client:
+                checker = ResponseChecker(self.settings.bundle)
+                books = Books(self.ledger, recorder, checker, self.settings.report)
+                self.forwarder = Forwarder(self.settings, client, books)
+                yield
+        finally:
+            self.forwarder = None
+            if recorder is not None:
+                recorder.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            await self._admin(Request(scope, receive))(scope, receive, send)
+            return
+        if self.forwarder is None:
+            await JSONResponse({"error": "the proxy is not running"}, 503)(scope, receive, send)
+            return
+        await self.forwarder(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        context = self.running()
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await context.__aenter__()
+                except Exception as exc:  # told to the server, which refuses to start
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await context.__aexit__(None, None, None)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _admin(self, request: Request) -> Response:
+        """The proxy's own routes; other /_mock paths are not the vendor's and not ours."""
+        route = (request.method, request.url.path.rstrip("/"))
+        if route == ("GET", f"{ADMIN_PREFIX}/health"):
+            return JSONResponse({"status": "ok", "upstream": self.settings.upstream})
+        if route in (("GET", f"{ADMIN_PREFIX}/requests"), ("GET", f"{ADMIN_PREFIX}/violations")):
+            limit = _limit(request)
+            if isinstance(limit, Response):
+                return limit
+            if route[1].endswith("/requests"):
+                return JSONResponse(self.ledger.journal(limit))
+            return JSONResponse(self.ledger.violations(limit))
+        if route == ("DELETE", f"{ADMIN_PREFIX}/violations"):
+            self.ledger.clear()
+            return Response(status_code=204)
+        return JSONResponse(
+            {"error": f"{request.method} {request.url.path} is not a route of the proxy"},
+            status_code=404,
+        )
+
+
+def create_proxy_app(settings: ProxySettings) -> ProxyApp:
+    return ProxyApp(settings)

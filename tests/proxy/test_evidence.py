@@ -1,0 +1,81 @@
+"""Evidence from a recording: the `x-inferred` decisions a conforming journey crosses are
+confirmed, a drifted answer contradicts the guesses it breaks, the rest stay untouched."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mock_server.proxy.evidence import Verdict, evidence, markdown, read_recording
+from mock_server.spec import load_specs
+from mock_server.testing.live import LiveServer
+from tests.drift.proxy import running_proxy as drifting
+from tests.finetune.helpers import doc_submit_body
+from tests.fixtures.server import KEY_A
+from tests.proxy.helpers import running_proxy
+
+HEADERS = {"x-api-key": KEY_A}
+SUBMIT_GUESS = "#/components/schemas/FinetuneSubmitResponseFinetuneId/x-inferred-required"
+DETAILS_GUESS = "#/components/schemas/FinetuneDetails/x-inferred-required"
+WEBHOOK_GUESS = "#/components/schemas/FinetuneWebhookPayload/x-inferred"
+
+
+def _journey(upstream: str, record: Path) -> None:
+    with running_proxy(upstream, record=record) as proxy:
+        submitted = httpx.post(
+            f"{proxy.url}/finetune/request/submit", json=doc_submit_body("FLUX"), headers=HEADERS
+        )
+        job_id = submitted.json().get("finetune_id") or submitted.json().get("finetuneId")
+        details = httpx.request(
+            "GET",
+            f"{proxy.url}/finetune/request/details",
+            json={"request_id": job_id},
+            headers=HEADERS,
+        )
+        assert details.status_code == 200
+
+
+def _by_pointer(verdicts: list[Verdict]) -> dict[str, str]:
+    return {v.decision.pointer: v.verdict for v in verdicts}
+
+
+def test_a_conforming_journey_confirms_the_guesses_it_crosses(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    record = tmp_path / "r.jsonl"
+    _journey(live_server.base_url, record)
+    verdicts = evidence(load_specs(), read_recording(record))
+    found = _by_pointer(verdicts)
+    assert found[SUBMIT_GUESS] == "confirmed"
+    assert found[DETAILS_GUESS] == "confirmed"
+    assert found[WEBHOOK_GUESS] == "untouched"
+    assert "contradicted" not in found.values()
+    table = markdown(verdicts)
+    assert table.startswith("| API | where | verdict | evidence |")
+    assert table.count("\n") == len(verdicts) + 2
+
+
+def test_a_renamed_field_contradicts_the_guess_it_breaks(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    record = tmp_path / "r.jsonl"
+    with drifting(live_server.base_url, "field_renamed") as upstream:
+        _journey(upstream, record)
+    verdicts = evidence(load_specs(), read_recording(record))
+    found = _by_pointer(verdicts)
+    assert found[SUBMIT_GUESS] == "contradicted"
+    assert found[DETAILS_GUESS] == "confirmed"
+    (against,) = [v for v in verdicts if v.decision.pointer == SUBMIT_GUESS]
+    assert "finetune_submit /finetune_id" in against.evidence
+
+
+def test_a_recording_cut_mid_line_is_read_up_to_the_cut(tmp_path: Path) -> None:
+    record = tmp_path / "r.jsonl"
+    record.write_text(json.dumps({"operation": "finetune_list"}) + '\n{"operation": "fine')
+    assert list(read_recording(record)) == [{"operation": "finetune_list"}]
+    record.write_text('{"cut\n' + json.dumps({"operation": "finetune_list"}) + "\n")
+    with pytest.raises(ValueError, match=r"r\.jsonl:1"):
+        list(read_recording(record))
