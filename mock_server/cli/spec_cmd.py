@@ -70,12 +70,21 @@ def _inferred_table(bundle: SpecBundle) -> Table:
     default=None,
     help="With --inferred: exit 1 if this README's generated table is stale.",
 )
+@click.option(
+    "--evidence",
+    "recording",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A `tunemock proxy --record` file: mark each x-inferred decision confirmed, "
+    "contradicted or untouched by that traffic; exit 1 on a contradiction.",
+)
 def spec(
     spec_dir: Path | None,
     inferred: bool,
     fmt: str,
     update_readme: Path | None,
     check_readme: Path | None,
+    recording: Path | None,
 ) -> None:
     """Validate the OpenAPI files and print the operation table (or the inferred decisions)."""
     # wide enough for the tables when piped (rich assumes 80 columns without a terminal)
@@ -88,6 +97,8 @@ def spec(
         err.print(f"[red]spec invalid:[/red] {exc}")
         sys.exit(1)
     err.print(f"[green]valid[/green] OpenAPI 3.1: {', '.join(bundle.documents)}")
+    if recording is not None:
+        sys.exit(_evidence(bundle, recording, err))
     if not inferred:
         console.print(_operations_table(bundle))
         return
@@ -117,3 +128,18 @@ def _update(bundle: SpecBundle, readme: Path) -> bool:
         return rewrite_readme(bundle, readme)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _evidence(bundle: SpecBundle, recording: Path, err: Console) -> int:
+    """Print the verdicts as a markdown table; 1 when the recording contradicts a guess."""
+    # imported here: the proxy's checks load the harness, which `spec` needs for nothing else
+    from mock_server.proxy.evidence import VERDICTS, evidence, markdown, read_recording
+
+    try:
+        verdicts = evidence(bundle, read_recording(recording))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(markdown(verdicts), nl=False)
+    counts = {name: sum(1 for v in verdicts if v.verdict == name) for name in VERDICTS}
+    err.print(", ".join(f"{n} {name}" for name, n in counts.items()))
+    return 1 if counts["contradicted"] else 0

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from mock_server.cli import main
 from mock_server.proxy.evidence import Verdict, evidence, markdown, read_recording
 from mock_server.spec import load_specs
 from mock_server.testing.live import LiveServer
@@ -79,3 +81,19 @@ def test_a_recording_cut_mid_line_is_read_up_to_the_cut(tmp_path: Path) -> None:
     record.write_text('{"cut\n' + json.dumps({"operation": "finetune_list"}) + "\n")
     with pytest.raises(ValueError, match=r"r\.jsonl:1"):
         list(read_recording(record))
+
+
+def test_spec_evidence_on_the_command_line(live_server: LiveServer, tmp_path: Path) -> None:
+    """`tunemock spec --evidence FILE`: the table on stdout, exit 0 when nothing is
+    contradicted and 1 when a drifted answer contradicts a guess."""
+    good = tmp_path / "good.jsonl"
+    _journey(live_server.base_url, good)
+    held = CliRunner().invoke(main, ["spec", "--evidence", str(good)])
+    assert held.exit_code == 0, held.output
+    assert "| segmind-finetune |" in held.output and "| confirmed |" in held.output
+    with drifting(live_server.base_url, "field_renamed") as upstream:
+        bad = tmp_path / "bad.jsonl"
+        _journey(upstream, bad)
+    broken = CliRunner().invoke(main, ["spec", "--evidence", str(bad)])
+    assert broken.exit_code == 1, broken.output
+    assert "| contradicted |" in broken.output
