@@ -86,4 +86,6 @@ def test_many_hanging_webhook_urls_of_one_tenant_fill_only_its_own_slots(
         slow_calls = len(slow.received)
     assert waited < FAST_S, waited
     assert fast.events() == ["TRAINING_COMPLETED"]
-    assert slow_calls == 2  # the slow tenant's two slots; its other eight wait their turn
+    # the slow tenant's target has a few slots (8 per tenant and target): the rest of its ten
+    # deliveries wait their turn instead of all hanging at once
+    assert 2 <= slow_calls < 10, slow_calls
