@@ -179,6 +179,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         webhooks: WebhookDispatcher = services["webhooks"]
+        # deliveries a stopped or killed process left queued past their lease go out now
+        await anyio.to_thread.run_sync(webhooks.deliveries.recover)
         async with anyio.create_task_group() as background:
             background.start_soon(webhooks.run, config.dispatch_interval)
             yield

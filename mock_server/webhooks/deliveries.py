@@ -244,6 +244,22 @@ class Deliveries:
     def all(self, tenant: str | None = None) -> Sequence[Record]:
         return self._store.list(KIND, tenant)
 
+    def recover(self) -> int:
+        """At a start: queue again every pending delivery no live lease holds. A process that
+        died after moving a delivery's queue entry past the lease (while it waited for a
+        send slot) but before claiming it would otherwise hold it back for the whole lease;
+        a delivery another worker holds keeps its lease (its claim guards the send)."""
+        wall = utc_now()
+        found: dict[str, float] = {}
+        for record in self._store.list(KIND, None):
+            doc = record.doc
+            lease = doc.get("lease_until")
+            if doc["state"] == PENDING and not (lease and parse_iso(lease) > wall):
+                found[due_key(record.id)] = parse_iso(doc["next_attempt_at"]).timestamp()
+        if found:
+            self._store.schedule(found)
+        return len(found)
+
 
 def sdk_log_entries(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     """A delivery as /webhook/dispatch-logs shows it: one entry per attempt, newest first."""

@@ -239,11 +239,14 @@ class Dispatcher:
             for _ in range(FLUSH_ROUNDS):
                 async with anyio.create_task_group() as group:
                     found, started = await self._pass(group)
-                while self._busy:  # the background loop's attempts too
+                # the background loop's attempts too; one that ends queues the next event of
+                # its chain, which only another round finds
+                waited = bool(self._busy)
+                while self._busy:
                     await anyio.sleep(0.01)
                 enqueued += found
                 attempted += started
-                if not (found or started):
+                if not (found or started or waited):
                     break
         return TickReport(enqueued=enqueued, attempted=attempted)
 
