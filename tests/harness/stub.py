@@ -5,11 +5,12 @@ after a delay on every path but `/` (a target whose calls take "forever")."""
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fixtures.threaded import serving
 
 
 class _Fixed(BaseHTTPRequestHandler):
@@ -40,13 +41,5 @@ def fixed_server(status: int, body: bytes, delay: float = 0.0) -> Iterator[str]:
     """Serve `status` + `body` to every request on 127.0.0.1 (after `delay` seconds, but at
     once on `/`); yield the base URL."""
     handler = type("Handler", (_Fixed,), {"status": status, "body": body, "delay": delay})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True  # a delayed answer never holds up the shutdown
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(handler) as url:
+        yield url

@@ -5,10 +5,9 @@ that hides /_mock; and servers that are plainly broken."""
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
@@ -17,6 +16,7 @@ import pytest
 from contracts import run_checks
 from contracts.report import Report
 from mock_server.testing.live import LiveServer, start_server, stop_server
+from tests.fixtures.threaded import serving
 
 #: Groups the observed run must pass, not skip.
 OBSERVED_GROUPS = {"lifecycle", "tenancy", "presign", "positive"}
@@ -88,16 +88,10 @@ def hiding_proxy(
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        with serving(Handler) as url:
+            yield url
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
         client.close()
 
 
