@@ -174,7 +174,7 @@ def _is_headers(value: Any) -> bool:
 class JournalEntry(Mapping[str, Any]):
     """One journal line: the fields `names` = `values`, then `at`, `request` and `response`,
     masked and decoded only when first read. Most lines of a busy mock are never read, and
-    formatting them as they were written cost a fifth of a request (issue 13). The exchange
+    formatting them as they were written cost a large share of a request. The exchange
     must be over (the answer sent) when the entry is made; the entry keeps only atoms of it."""
 
     __slots__ = ("_full", "_raw")

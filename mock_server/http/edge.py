@@ -4,7 +4,7 @@ routes (files, dashboard) to Starlette's stack.
 
 One pass instead of a middleware each: every layer re-read the headers and the spec, and
 Starlette's router and error middleware tried its routes' patterns before the catch-all that
-serves every vendor route; together about half of a details request (issue 13)."""
+serves every vendor route; together about half of a details request."""
 
 from __future__ import annotations
 

@@ -136,7 +136,7 @@ class SqliteStore(sqlite_due.DueQueue):
             # --state promises; the log is fsync'd at checkpoints, so a power loss can take
             # the newest commits but never corrupts the file. FULL (an fsync per commit)
             # made every submit wait for the disk: half its time, and 32 concurrent submits
-            # queued behind each other's fsyncs (p99 34 ms; issue 13).
+            # queued behind each other's fsyncs.
             conn.execute("PRAGMA synchronous = NORMAL")
             # checkpoints come from their own thread (store.sqlite_checkpoint)
             conn.execute(f"PRAGMA wal_autocheckpoint = {FALLBACK_PAGES}")
