@@ -26,26 +26,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, request_response
 
+from mock_server.proxy.forward import HOP_BY_HOP
 from tests.drift.drifts import HOOK_PATH, MUTATIONS, Answer, Drift, Outgoing, ProxyState
 
 __all__ = ["HOOK_PATH", "MUTATIONS", "create_proxy", "rewrite_base_url", "running_proxy"]
 
-# RFC 9110 §7.6.1 hop-by-hop headers, plus the framing ones we recompute from the body
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "content-length",
-        "content-encoding",  # httpx hands us the decoded body
-    }
-)
+# the proxy's hop-by-hop headers, plus the framing ones recomputed from the body (httpx hands
+# over the decoded body)
+_HOP_BY_HOP = HOP_BY_HOP | {"content-length", "content-encoding"}
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 #: What the vendor answers for a path it does not have (the hidden admin API).
 _NOT_FOUND = b'{"error": "Not Found"}'
