@@ -85,9 +85,16 @@ def id_keys(spec: SpecBundle, body: dict[str, Any]) -> dict[str, str]:
     return keys
 
 
-def inference_body(spec: SpecBundle, model_id: str) -> dict[str, Any]:
-    """The spec's first valid inference example, on our model."""
+def inference_body(spec: SpecBundle, model_id: str, outcome: str | None = None) -> dict[str, Any]:
+    """The spec's first valid inference example, on our model; with `outcome`, the first
+    whose `x-outcome` is that state (empty when the spec has none)."""
     v2 = spec.operation("inference_v2_submit_flux_dev_finetuned")
     examples = v2.raw["requestBody"]["content"]["application/json"].get("examples", {})
-    usable = [e["value"] for e in examples.values() if not e.get("x-negative")]
-    return {**(usable[0] if usable else {}), "finetune_id": model_id}
+    usable = [
+        e["value"]
+        for e in examples.values()
+        if not e.get("x-negative") and e.get("x-outcome") == outcome
+    ]
+    if not usable:
+        return {}
+    return {**usable[0], "finetune_id": model_id}

@@ -219,15 +219,21 @@ class Lifecycles(Suite):
         self.later = (key, body, status_url, result_url)
 
     def steered_checks(self) -> None:
-        """What only a moved clock or a forced failure can show: run after the groups that
-        use this group's request (the retention check makes it expire)."""
-        why = needs_steering(self.target) or mutation_blocked(self.target)
+        """What only a moved clock or a failure can show: run after the groups that use this
+        group's request (the retention check makes it expire). Observed, the failure is
+        provoked with the spec's `x-outcome: FAILED` example instead of the admin API."""
+        why = mutation_blocked(self.target)
         if why or self.later is None:
             why = why or "needs a v2 request (the lifecycle group made none)"
             self.record("failed_is_422_with_error", INFERENCE, skipped=why)
             self.record("expired_results_404", INFERENCE, skipped=why)
             return
         key, body, status_url, result_url = self.later
+        steering = needs_steering(self.target)
+        if steering:
+            self.provoked_failure(key, self.lifecycles["inference"], body)
+            self.record("expired_results_404", INFERENCE, skipped=steering)
+            return
         self.failed_request(key, self.lifecycles["inference"], body)
         self.retention(key, status_url, result_url)
 
@@ -243,6 +249,47 @@ class Lifecycles(Suite):
             f"/jobs/{failing['request_id']}/status",
             json={"status": life.failure, "error_message": "tunemock check"},
         )
+        self.failed_answers(key, failing)
+
+    def provoked_failure(self, key: str, life: Lifecycle, body: dict[str, Any]) -> None:
+        """Observed: the spec's example that the vendor is expected to fail is followed to
+        its end. A target that completes it instead leaves the check skipped (the example
+        is a guess about the vendor's filter), not failed."""
+        failing_body = inference_body(self.spec, str(body.get("finetune_id")), life.failure)
+        if not failing_body:
+            self.record(
+                "failed_is_422_with_error",
+                INFERENCE,
+                skipped=f"the spec has no v2 example with x-outcome: {life.failure}",
+            )
+            return
+        failing = json_object(
+            self.call(
+                "inference_v2_submit_flux_dev_finetuned", key=key, json=failing_body, valid=True
+            )
+        )
+        if not failing.get("status_url"):
+            return
+        status_url = str(failing["status_url"])
+
+        def read() -> tuple[object, dict[str, Any]]:
+            found = json_object(self.call("inference_v2_status", status_url, key=key))
+            return (found.get("status"), found) if found else (None, {})
+
+        seen = follow(read, life, self.mover, str(failing.get("request_id")), self.settings.wait)
+        self.judge(life, INFERENCE, seen)
+        if seen.last != life.failure:
+            self.record(
+                "failed_is_422_with_error",
+                INFERENCE,
+                skipped=f"the example the spec expects to fail ended {seen.last} here, so no "
+                "FAILED answer was seen",
+            )
+            return
+        self.failed_answers(key, failing)
+
+    def failed_answers(self, key: str, failing: dict[str, Any]) -> None:
+        """A FAILED request's status and result both answer 422 with its error (seed 003)."""
         for op_id, url in (
             ("inference_v2_status", failing["status_url"]),
             ("inference_v2_result", failing["response_url"]),
