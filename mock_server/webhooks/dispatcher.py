@@ -91,6 +91,7 @@ class Dispatcher:
             watches.append(expiry_watch(rt.store, inference))
         self.feed = Feed(rt.store, watches)
         self._busy: set[str] = set()  # due keys this process is working on now
+        self._finished = 0  # attempts of this process ended so far (a flush's round counter)
         self._tick_lock = anyio.Lock()
 
     # --- enqueueing, called by the watches ------------------------------------------------
@@ -164,16 +165,22 @@ class Dispatcher:
         keys = await anyio.to_thread.run_sync(self._rt.store.due, now.timestamp(), BATCH)
         looks: list[due.DueKey] = []
         sends: list[tuple[str, str]] = []
+        unknown: list[str] = []
+        # checked and marked busy with no await in between: a flush's pass and the background
+        # loop's run at once on this loop, and both read the same due keys
         for text in keys:
             key = due.parse(text)
             if text in self._busy:
                 continue
             if key is None:
-                await anyio.to_thread.run_sync(self._rt.store.unschedule, [text])
+                unknown.append(text)
             elif key.what == due.DELIVERY:
+                self._busy.add(text)
                 sends.append((text, key.id))
             else:
                 looks.append(key)
+        if unknown:
+            await anyio.to_thread.run_sync(self._rt.store.unschedule, unknown)
         if sends:
             # parked past the lease while they wait for a slot here: deliveries queued behind
             # a hanging target never fill the due keys a pass reads (a sent or retried one
@@ -181,7 +188,6 @@ class Dispatcher:
             parked = {text: now.timestamp() + self._lease for text, _ in sends}
             await anyio.to_thread.run_sync(self._rt.store.schedule, parked)
             for text, delivery_id in sends:
-                self._busy.add(text)
                 group.start_soon(self._deliver, text, delivery_id)
         if looks:
             await anyio.to_thread.run_sync(self._looks, looks, now)
@@ -205,6 +211,7 @@ class Dispatcher:
             log.exception("delivery %s failed", delivery_id)
         finally:
             self._busy.discard(text)
+            self._finished += 1
 
     async def _send(self, doc: Mapping[str, Any], retry: bool) -> Mapping[str, Any] | None:
         """Send a delivery this process holds the lease of (it is in a slot already)."""
@@ -237,16 +244,17 @@ class Dispatcher:
         enqueued = attempted = 0
         async with self._tick_lock:
             for _ in range(FLUSH_ROUNDS):
+                finished = self._finished
                 async with anyio.create_task_group() as group:
                     found, started = await self._pass(group)
                 # the background loop's attempts too; one that ends queues the next event of
-                # its chain, which only another round finds
-                waited = bool(self._busy)
+                # its chain, which only another round finds, so any attempt that ended since
+                # this round began (even before its pass read the due keys) brings another
                 while self._busy:
                     await anyio.sleep(0.01)
                 enqueued += found
                 attempted += started
-                if not (found or started or waited):
+                if not (found or started or self._finished != finished):
                     break
         return TickReport(enqueued=enqueued, attempted=attempted)
 
