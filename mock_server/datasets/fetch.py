@@ -29,12 +29,12 @@ DEADLINE = 120.0
 _ANY = Guard(TargetPolicy(), OwnListeners())
 
 
-def _content_length(response: httpx.Response, verb: str, url: str) -> int:
+def _content_length(response: httpx.Response, verb: str, url: str, field: str) -> int:
     raw = response.headers.get("content-length")
     if raw is None or not raw.isdigit():
         raise DatasetProblem(
-            f"data_source_path {url} answered {verb} without a Content-Length header; "
-            "public dataset URLs must send it"
+            f"{field} {url} answered {verb} without a Content-Length header; "
+            "public URLs must send it"
         )
     return int(raw)
 
@@ -45,49 +45,50 @@ def fetch_public(
     max_bytes: int | None,
     deadline: float = DEADLINE,
     guard: Guard | None = None,
+    field: str = "data_source_path",
 ) -> int:
     """Save the file at `url` to `dest` (streamed, capped); DatasetProblem on any failure,
-    its text a status or an error class, never the peer's words."""
+    its text a status or an error class, never the peer's words, and `field` (the request
+    field the URL came in) naming what failed."""
     started = time.monotonic()
     try:
         with sync_client(guard or _ANY, TIMEOUT, deadline, MAX_REDIRECTS) as client:
             head = client.head(url)
             if head.status_code != 200:
                 raise DatasetProblem(
-                    f"data_source_path {url} answered HEAD with {head.status_code}; "
-                    "public dataset URLs must answer HEAD and GET with 200"
+                    f"{field} {url} answered HEAD with {head.status_code}; "
+                    "public URLs must answer HEAD and GET with 200"
                 )
-            size = _content_length(head, "HEAD", url)
+            size = _content_length(head, "HEAD", url, field)
             if max_bytes is not None and size > max_bytes:
                 raise DatasetProblem(
-                    f"Dataset ZIP is {size} bytes; it must be under {max_bytes} bytes"
+                    f"{field} {url} is {size} bytes; it must be under {max_bytes} bytes"
                 )
             with client.stream("GET", url) as response:
                 if response.status_code != 200:
-                    raise DatasetProblem(
-                        f"data_source_path {url} answered GET with {response.status_code}"
-                    )
-                return _save(response, dest, _content_length(response, "GET", url), max_bytes, url)
+                    raise DatasetProblem(f"{field} {url} answered GET with {response.status_code}")
+                declared = _content_length(response, "GET", url, field)
+                return _save(response, dest, declared, max_bytes, f"{field} {url}")
     except httpx.ConnectTimeout as exc:  # the class of every failed connect, as below
-        raise DatasetProblem(f"data_source_path {url} is unreachable: {CANNOT_CONNECT}") from exc
+        raise DatasetProblem(f"{field} {url} is unreachable: {CANNOT_CONNECT}") from exc
     except httpx.TimeoutException as exc:
         if time.monotonic() - started >= deadline:
-            raise DatasetProblem(f"data_source_path {url} took over {deadline:g} s") from exc
-        raise DatasetProblem(f"data_source_path {url} timed out") from exc
+            raise DatasetProblem(f"{field} {url} took over {deadline:g} s") from exc
+        raise DatasetProblem(f"{field} {url} timed out") from exc
     except CALL_ERRORS as exc:
-        raise DatasetProblem(f"data_source_path {url} is unreachable: {error_class(exc)}") from exc
+        raise DatasetProblem(f"{field} {url} is unreachable: {error_class(exc)}") from exc
 
 
 def _save(
-    response: httpx.Response, dest: Path, declared: int, max_bytes: int | None, url: str
+    response: httpx.Response, dest: Path, declared: int, max_bytes: int | None, what: str
 ) -> int:
     written = 0
     with dest.open("wb") as out:
         for chunk in response.iter_raw():  # as it arrives: never the whole body in memory
             written += len(chunk)
             if written > declared or (max_bytes is not None and written > max_bytes):
-                raise DatasetProblem(f"data_source_path {url} sent more bytes than it declared")
+                raise DatasetProblem(f"{what} sent more bytes than it declared")
             out.write(chunk)
     if written != declared:
-        raise DatasetProblem(f"data_source_path {url} sent {written} of {declared} declared bytes")
+        raise DatasetProblem(f"{what} sent {written} of {declared} declared bytes")
     return written

@@ -18,6 +18,15 @@ from mock_server.proxy.ledger import Ledger
 from mock_server.proxy.record import Recorder
 
 ADMIN_PREFIX = "/_mock"
+#: The proxy's own routes (method, path); every other /_mock path is a 404 of the proxy.
+ADMIN_ROUTES = frozenset(
+    {
+        ("GET", f"{ADMIN_PREFIX}/health"),
+        ("GET", f"{ADMIN_PREFIX}/requests"),
+        ("GET", f"{ADMIN_PREFIX}/violations"),
+        ("DELETE", f"{ADMIN_PREFIX}/violations"),
+    }
+)
 _LIMIT_DEFAULT, _LIMIT_MAX = 100, 1000
 
 
@@ -94,6 +103,11 @@ class ProxyApp:
     def _admin(self, request: Request) -> Response:
         """The proxy's own routes; other /_mock paths are not the vendor's and not ours."""
         route = (request.method, request.url.path.rstrip("/"))
+        if route not in ADMIN_ROUTES:
+            return JSONResponse(
+                {"error": f"{request.method} {request.url.path} is not a route of the proxy"},
+                status_code=404,
+            )
         if route == ("GET", f"{ADMIN_PREFIX}/health"):
             return JSONResponse({"status": "ok", "upstream": self.settings.upstream})
         if route in (("GET", f"{ADMIN_PREFIX}/requests"), ("GET", f"{ADMIN_PREFIX}/violations")):
@@ -103,13 +117,8 @@ class ProxyApp:
             if route[1].endswith("/requests"):
                 return JSONResponse(self.ledger.journal(limit))
             return JSONResponse(self.ledger.violations(limit))
-        if route == ("DELETE", f"{ADMIN_PREFIX}/violations"):
-            self.ledger.clear()
-            return Response(status_code=204)
-        return JSONResponse(
-            {"error": f"{request.method} {request.url.path} is not a route of the proxy"},
-            status_code=404,
-        )
+        self.ledger.clear()  # DELETE /_mock/violations
+        return Response(status_code=204)
 
 
 def create_proxy_app(settings: ProxySettings) -> ProxyApp:

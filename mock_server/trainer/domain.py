@@ -179,14 +179,11 @@ class TrainerService:
                 left = ends - time.monotonic()
                 if left <= 0:
                     raise late
+                field = f"image_urls[{i}]"
                 try:
-                    fetch_public(url, target, self._max_file, left, self._outbound.fetches)
+                    fetch_public(url, target, self._max_file, left, self._outbound.fetches, field)
                 except DatasetProblem as exc:
-                    raise (
-                        late
-                        if time.monotonic() >= ends
-                        else InvalidInput(f"image_urls[{i}]: {exc}")
-                    ) from exc
+                    raise (late if time.monotonic() >= ends else InvalidInput(str(exc))) from exc
                 with target.open("rb") as stream:
                     _check_image(f"image_urls[{i}] ({url})", stream)
                 target.unlink()

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import anyio.to_thread
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
@@ -24,9 +25,10 @@ from mock_server.finetune.domain import artifact_path_of, artifact_spec
 from mock_server.http.admin_guard import COOKIE, cookie_value
 from mock_server.spec.loader import FAMILIES
 from mock_server.storage.artifacts import lora_safetensors
-from mock_server.ui import events, views
+from mock_server.ui import events, jobs, views
 
 HERE = Path(__file__).resolve().parent
+_ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 PREFIX = "/_mock/ui"
 templates = Jinja2Templates(directory=HERE / "templates")
 
@@ -90,17 +92,17 @@ async def overview(request: Request) -> Response:
     return _render(request, "overview", await _read(request, views.overview))
 
 
-async def jobs(request: Request) -> Response:
+async def job_list(request: Request) -> Response:
     q = request.query_params
-    chosen = views.JobFilter(q.get("tenant"), q.get("kind"), q.get("state"), _int(request, "page"))
-    data = await _read(request, views.job_rows, chosen)
+    chosen = jobs.JobFilter(q.get("tenant"), q.get("kind"), q.get("state"), _int(request, "page"))
+    data = await _read(request, jobs.job_rows, chosen)
     return _render(request, "jobs", {**data, "filter": chosen})
 
 
 async def job(request: Request) -> Response:
     kind, job_id = request.path_params["kind"], request.path_params["id"]
     try:
-        data = await _read(request, views.job_page, kind, job_id)
+        data = await _read(request, jobs.job_page, kind, job_id)
     except NotFound as exc:
         return _render(request, "missing", {"message": str(exc)}, status=404)
     return _render(request, "job", data)
@@ -113,7 +115,7 @@ async def model_file(request: Request) -> Response:
     job_id = request.path_params["id"]
     try:
         found = s.services["finetune"].get(None, job_id)
-        view = await _read(request, views.job_page, "finetune", job_id)
+        view = await _read(request, jobs.job_page, "finetune", job_id)
     except NotFound as exc:
         return _render(request, "missing", {"message": str(exc)}, status=404)
     if not view["artifacts"]:
@@ -132,7 +134,8 @@ async def journal(request: Request) -> Response:
 
 
 async def webhooks(request: Request) -> Response:
-    return _render(request, "webhooks", await _read(request, views.webhooks_page))
+    chosen = request.query_params.get("outcome")
+    return _render(request, "webhooks", await _read(request, views.webhooks_page, chosen))
 
 
 async def faults(request: Request) -> Response:
@@ -207,6 +210,16 @@ async def login(request: Request) -> Response:
     return answer
 
 
+async def unknown_page(request: Request) -> Response:
+    """Any other path under the dashboard: a page saying so, in the dashboard's frame (the
+    vendor API's unknown paths stay JSON, in the vendor's format). A method other than GET
+    or HEAD is no browser's visit: the app's 404 handler answers it like any unknown path."""
+    if request.method not in ("GET", "HEAD"):
+        raise HTTPException(404)
+    message = f"The dashboard has no page at {request.url.path}."
+    return _render(request, "missing", {"message": message}, status=404)
+
+
 async def to_overview(request: Request) -> Response:
     return RedirectResponse(f"{PREFIX}/", status_code=307)
 
@@ -216,7 +229,7 @@ def routes() -> list[BaseRoute]:
     inner = [
         Route("/", overview),
         Route("/login", login, methods=["GET", "POST"]),
-        Route("/jobs", jobs),
+        Route("/jobs", job_list),
         Route("/jobs/finetune/{id}/model.safetensors", model_file),
         Route("/jobs/{kind}/{id}", job),
         Route("/requests", journal),
@@ -227,5 +240,6 @@ def routes() -> list[BaseRoute]:
         Route("/events", event_stream),
         Mount("/static", StaticFiles(directory=HERE / "static")),
         Mount("/swagger", StaticFiles(directory=swagger_dir())),
+        Route("/{rest:path}", unknown_page, methods=_ANY_METHOD),
     ]
     return [Route(PREFIX, to_overview), Mount(PREFIX, routes=inner)]

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from mock_server.admin.jobs import JobKind, JobSummary, summaries
+from mock_server.admin.jobs import JobKind
 from mock_server.admin.tenants import handle as tenant_handle
 from mock_server.admin.tenants import known as known_tenants
 from mock_server.admin.tenants import resolve as resolve_tenant
@@ -21,11 +20,9 @@ from mock_server.errors import NotFound
 from mock_server.http.capture import mask_secret
 from mock_server.lifecycle import current
 from mock_server.runtime import Runtime
-from mock_server.trainer.render import sample_urls
 from mock_server.webhooks.admin import all_webhooks, delivery_view
+from mock_server.webhooks.deliveries import OUTCOMES, outcome
 from mock_server.webhooks.dispatcher import Dispatcher
-
-PAGE_SIZE = 50
 
 
 def mask(secret: str | None) -> str:
@@ -104,137 +101,33 @@ def overview(s: Services) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class JobFilter:
-    tenant: str | None = None
-    kind: str | None = None
-    state: str | None = None
-    page: int = 1
-
-
-def job_rows(s: Services, f: JobFilter) -> dict[str, Any]:
-    """One page of jobs, newest first; statuses read at the clock's now."""
-    now = s.now
-    kind = f.kind if f.kind in s.kinds else None
-    found = summaries(s.kinds, kind, chosen_tenant(s, f.tenant))
-    rows = []
-    for summary in found:
-        state = current(summary.job.transitions, now)
-        if f.state and state.state != f.state:
-            continue
-        rows.append((summary, state.state, state.at))
-    pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
-    page = min(max(1, f.page), pages)
-    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    states = sorted({st for kind_ in s.kinds.values() for st in kind_.lifecycle.states})
+def delivery_row(d: Mapping[str, Any]) -> dict[str, Any]:
+    """A delivery as a page shows it: with its outcome (what the filters and colours use)."""
     return {
-        "rows": [
-            {
-                "kind": sm.kind,
-                "id": sm.job.id,
-                "tenant": mask(sm.job.tenant),
-                "status": status,
-                "created_at": iso(sm.job.created_at),
-                "updated_at": iso(at),
-            }
-            for sm, status, at in shown
-        ],
-        "total": len(rows),
-        "page": page,
-        "pages": pages,
-        "kinds": list(s.kinds),
-        "states": states,
-        "tenants": [(handle(s, t), mask(t)) for t in tenants(s)],
+        **d,
+        "outcome": outcome(d["state"], d["attempts"]),
+        "payload_text": pretty(d["payload"]),
+        "tenant": mask(d.get("tenant")),
     }
 
 
-def _fields(job: Any) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    if not is_dataclass(job):
-        return out
-    for fld in fields(job):
-        if fld.name in ("transitions", "tenant"):
-            continue
-        value = getattr(job, fld.name)
-        text = iso(value) if isinstance(value, datetime) else value
-        out.append((fld.name, text if isinstance(text, str) else pretty(text)))
-    return out
-
-
-def _path(url: str) -> str:
-    """The mock's own absolute URL as a path (pages link inside the mock only)."""
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def artifacts(s: Services, kind: str, job: Any, status: str) -> list[dict[str, Any]]:
-    """Download links and images of a job, once its lifecycle has made them."""
-    life = s.kinds[kind].lifecycle
-    done = status == life.happy_path()[-1]
-    if kind == "finetune":
-        trained = life.milestones.get("trained")
-        reached = any(t.state == trained for t in job.history_at(s.now))
-        if not reached:
-            return []
-        href = f"/_mock/ui/jobs/finetune/{job.id}/model.safetensors"
-        return [{"label": "trained LoRA (.safetensors)", "href": href, "image": False}]
-    if kind == "lora-trainer" and done:
-        return [
-            {"label": _path(url).rsplit("/", 1)[-1], "href": _path(url), "image": True}
-            for url in sample_urls(job, "sample")
-        ]
-    if kind == "inference" and done and not s.services["inference"].expired(job, s.now):
-        href = f"/outputs/{job.id}.jpeg"
-        return [{"label": f"{job.id}.jpeg", "href": href, "image": True}]
-    return []
-
-
-def job_page(s: Services, kind: str, job_id: str) -> dict[str, Any]:
-    """Everything about one job; raises NotFound for an unknown kind or id."""
-    if kind not in s.kinds:
-        raise NotFound(f"No job kind {kind}")
-    service = s.kinds[kind]
-    job = service.get(None, job_id)
-    now = s.now
-    summary = JobSummary(kind, job, service.lifecycle).as_dict(now)
-    life = service.lifecycle
-    status = summary["status"]
-    deliveries = [
-        delivery_view(r) for r in s.webhooks.deliveries.all(None) if r.doc["job_id"] == job_id
-    ]
-    order = {event: n for n, event in enumerate(_events(s, kind))}
-    deliveries.sort(key=lambda d: order.get(d["event"], len(order)))
-    return {
-        "job": summary,
-        "tenant": mask(job.tenant),
-        "fields": _fields(job),
-        "artifacts": artifacts(s, kind, job, status),
-        "deliveries": [_delivery_row(d) for d in deliveries],
-        "can_advance": status not in life.terminal,
-        "can_fail": life.is_legal(status, life.failure),
-        "failure": life.failure,
-    }
-
-
-def _events(s: Services, kind: str) -> Sequence[str]:
-    return s.kinds[kind].lifecycle.webhook_events
-
-
-def _delivery_row(d: Mapping[str, Any]) -> dict[str, Any]:
-    return {**d, "payload_text": pretty(d["payload"]), "tenant": mask(d.get("tenant"))}
-
-
-def webhooks_page(s: Services) -> dict[str, Any]:
+def webhooks_page(s: Services, chosen: str | None = None) -> dict[str, Any]:
+    """Registered webhooks per tenant, and every delivery, or those of one outcome."""
     hooks = all_webhooks(s.rt.store)
     by_tenant: dict[str, list[dict[str, Any]]] = {}
     for hook in hooks:
         by_tenant.setdefault(mask(hook["tenant"]), []).append(hook)
-    deliveries = [_delivery_row(delivery_view(r)) for r in s.webhooks.deliveries.all(None)]
+    rows = [delivery_row(delivery_view(r)) for r in s.webhooks.deliveries.all(None)]
+    counts = Counter(row["outcome"] for row in rows)
+    chosen = chosen if chosen in OUTCOMES else None
     policy = s.webhooks.deliveries.policy
     schedule = [policy.base_seconds * 2 ** (n - 1) for n in range(1, policy.max_attempts)]
     return {
         "by_tenant": sorted(by_tenant.items()),
-        "deliveries": deliveries,
+        "deliveries": [row for row in rows if chosen in (None, row["outcome"])],
+        "outcomes": [(name, counts[name]) for name in OUTCOMES],
+        "total_deliveries": len(rows),
+        "chosen": chosen,
         "policy": {
             "max_attempts": policy.max_attempts,
             "schedule": schedule,
@@ -269,6 +162,7 @@ def faults_page(s: Services) -> dict[str, Any]:
             {"handle": handle(s, t), "masked": mask(t), "credits": credits.balance(t)}
             for t in tenants(s)
         ],
+        "default_credits": s.rt.config.default_credits,  # what a new key starts with
     }
 
 

@@ -48,6 +48,25 @@ def retryable(status: int | None) -> bool:
 RETENTION_SECONDS = 7 * 24 * 3600.0
 
 
+def was_refused(error: str | None) -> bool:
+    """Whether an attempt's error says the outbound policy refused its target."""
+    return bool(error) and str(error).startswith(NOT_ALLOWED)
+
+
+#: What a delivery came to, in the words a reader filters by: waiting for its first
+#: attempt, waiting for a retry, done, given up, or never sent (its target refused).
+OUTCOMES = ("pending", "retrying", "delivered", "failed", "refused")
+
+
+def outcome(state: str, attempts: Sequence[Mapping[str, Any]]) -> str:
+    """One of OUTCOMES for a delivery in `state` after `attempts`."""
+    if state == PENDING:
+        return "retrying" if attempts else "pending"
+    if state == FAILED and attempts and was_refused(attempts[-1].get("error")):
+        return "refused"
+    return state
+
+
 def due_key(delivery_id: str) -> str:
     return due_keys.key(due_keys.DELIVERY, KIND, delivery_id)
 
@@ -215,8 +234,7 @@ class Deliveries:
             attempts.append(attempt)
             success = status is not None and 200 <= status < 300
             state, next_at = DELIVERED if success else FAILED, None
-            refused = bool(error) and str(error).startswith(NOT_ALLOWED)
-            worth_retrying = retry and retryable(status) and not refused
+            worth_retrying = retry and retryable(status) and not was_refused(error)
             if not success and worth_retrying and len(attempts) < self.policy.max_attempts:
                 state = PENDING
                 next_at = iso(now + timedelta(seconds=self.policy.delay(len(attempts))))

@@ -14,6 +14,7 @@ from fixtures.datasets import make_datasets
 from mock_server.testing.receiver import WebhookReceiver
 from tests.fixtures.contract import conforms
 from tests.fixtures.server import KEY_B
+from tests.security.hosts import closed_port
 
 pytestmark = pytest.mark.anyio
 
@@ -168,6 +169,20 @@ async def test_image_urls_are_fetched_and_checked(make_client, static_host) -> N
     assert good.status_code == 200 and good.json()["data"]["args"]["image_count"] == 2
     assert text.status_code == 400 and "not a readable image" in text.json()["detail"]
     assert gone.status_code == 400 and "answered HEAD with 404" in gone.json()["detail"]
+
+
+async def test_an_image_fetch_error_names_the_image_field(make_client, static_host) -> None:
+    # the fetcher is shared with datasets: its words must be the image's, not data_source_path
+    static_host.files["/a.png"] = PNG
+    closed = f"http://127.0.0.1:{closed_port()}/b.png"
+    async with make_client(key="k", clock="virtual") as client:
+        gone = await create(client, form(0, image_urls=[static_host.url("/a.png"), closed]))
+        missing = await create(client, form(0, image_urls=[static_host.url("/none.png")]))
+    assert gone.status_code == 400, gone.text
+    assert gone.json()["detail"].startswith(f"image_urls[1] {closed} is unreachable: ")
+    assert missing.json()["detail"].startswith("image_urls[0] http://")
+    for answer in (gone, missing):
+        assert "data_source_path" not in answer.text and "dataset" not in answer.text.lower()
 
 
 async def test_text_where_an_image_file_belongs_is_a_422(mock_client: httpx.AsyncClient) -> None:

@@ -61,7 +61,7 @@ async def test_job_page_shows_timeline_artifact_and_three_deliveries(
         "INFERENCE_QUEUED",
         "AVAILABLE",
     ]
-    assert all('class="delivery-state">delivered<' in r for r in rows)
+    assert all('outcome-delivered">delivered<' in r for r in rows)
     assert "Redeliver" in page and "Force FAILED" not in page  # AVAILABLE is terminal
     model = await mock_client.get(f"{UI}/jobs/finetune/{made['job_id']}/model.safetensors")
     assert model.status_code == 303
@@ -77,7 +77,7 @@ async def test_a_fresh_job_offers_both_moves_and_an_unknown_one_is_404(
     page = (await mock_client.get(f"{UI}/jobs/finetune/{job_id}")).text
     assert "Advance to the next state" in page and "Force FAILED" in page
     assert f'data-api="/_mock/jobs/{job_id}/status"' in page
-    assert "None yet." in page  # no artifact before training
+    assert "None yet: they appear when the job reaches TRAINING_COMPLETED." in page
     missing = await mock_client.get(f"{UI}/jobs/finetune/no-such-job")
     assert missing.status_code == 404 and "not found" in missing.text
     assert (await mock_client.get(f"{UI}/jobs/nokind/{job_id}")).status_code == 404
