@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from starlette.requests import Request
@@ -14,10 +15,13 @@ from starlette.types import Receive, Scope, Send
 from mock_server.proxy.check import ResponseChecker
 from mock_server.proxy.exchange import Books
 from mock_server.proxy.forward import Forwarder, ProxySettings
+from mock_server.proxy.hooks import HOOK_PATH, HookForwarder
 from mock_server.proxy.ledger import Ledger
 from mock_server.proxy.record import Recorder
 
 ADMIN_PREFIX = "/_mock"
+#: Bytes of a webhook delivery read; a larger one is refused (413).
+_HOOK_CAP = 1024 * 1024
 _LIMIT_DEFAULT, _LIMIT_MAX = 100, 1000
 
 
@@ -39,6 +43,7 @@ class ProxyApp:
         self.settings = settings
         self.ledger = Ledger(settings.keep)
         self.forwarder: Forwarder | None = None
+        self.hooks: HookForwarder | None = None
 
     @contextlib.asynccontextmanager
     async def running(self) -> Any:
@@ -52,11 +57,22 @@ class ProxyApp:
                 timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
             ) as client:
                 checker = ResponseChecker(self.settings.bundle)
-                books = Books(self.ledger, recorder, checker, self.settings.report)
+                books = Books(
+                    self.ledger, recorder, checker, self.settings.report, self.settings.upstream
+                )
                 self.forwarder = Forwarder(self.settings, client, books)
-                yield
+                if self.settings.webhook_forward:
+                    port = urlsplit(self.settings.public).port or 80
+                    self.hooks = HookForwarder(
+                        self.settings.bundle, books, self.settings.webhook_forward, port
+                    )
+                try:
+                    yield
+                finally:
+                    if self.hooks is not None:
+                        await self.hooks.aclose()
         finally:
-            self.forwarder = None
+            self.forwarder, self.hooks = None, None
             if recorder is not None:
                 recorder.close()
 
@@ -67,6 +83,9 @@ class ProxyApp:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
+        if path == HOOK_PATH and scope["method"] == "POST" and self.hooks is not None:
+            await self._hook(scope, receive, send, self.hooks)
+            return
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             await self._admin(Request(scope, receive))(scope, receive, send)
             return
@@ -74,6 +93,19 @@ class ProxyApp:
             await JSONResponse({"error": "the proxy is not running"}, 503)(scope, receive, send)
             return
         await self.forwarder(scope, receive, send)
+
+    async def _hook(self, scope: Scope, receive: Receive, send: Send, hooks: HookForwarder) -> None:
+        request = Request(scope, receive)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > _HOOK_CAP:
+                too_large = {"error": f"a delivery over {_HOOK_CAP} bytes"}
+                await JSONResponse(too_large, 413)(scope, receive, send)
+                return
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        status, out, content = await hooks.deliver(headers, body)
+        await Response(content, status, dict(out))(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         context = self.running()

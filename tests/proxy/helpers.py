@@ -55,7 +55,10 @@ def serve_app(app: ASGIApp, sock: socket.socket | None = None) -> Iterator[str]:
 
 @contextlib.contextmanager
 def running_proxy(
-    upstream: str, record: Path | None = None, buffer_bytes: int = 1024 * 1024
+    upstream: str,
+    record: Path | None = None,
+    buffer_bytes: int = 1024 * 1024,
+    webhook_forward: str | None = None,
 ) -> Iterator[RunningProxy]:
     bundle = load_specs()
     vendor = type(bundle)({n: d for n, d in bundle.documents.items() if n in VENDOR_FAMILIES})
@@ -70,6 +73,7 @@ def running_proxy(
         record=record,
         report=lines.append,
         buffer_bytes=buffer_bytes,
+        webhook_forward=webhook_forward,
     )
     app = create_proxy_app(settings)
     with serve_app(app, sock):

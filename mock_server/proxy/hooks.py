@@ -1,0 +1,165 @@
+"""`--webhook-forward URL`: the upstream's webhook deliveries come through the proxy. A
+`webhook_url` a client registers (a JSON request body's top-level field) goes upstream as
+the proxy's own receiver; each delivery to it is checked against the spec's `webhooks:`,
+journaled and recorded (signature redacted), and forwarded, body and signature headers as
+they came, to URL: the app's real receiver. The receiver's answer goes back to the upstream,
+so its retries follow the app's answers."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from mock_server.outbound import CALL_ERRORS, Guard, OwnListeners, TargetPolicy, read_capped
+from mock_server.outbound.calls import error_class
+from mock_server.outbound.transport import async_client
+from mock_server.proxy import redact
+from mock_server.proxy.check import Violation
+from mock_server.proxy.exchange import Books, media_of
+from mock_server.spec import SpecBundle
+from mock_server.spec.index import Webhook
+from mock_server.spec.schemas import schema_validator
+from mock_server.spec.walk import escape
+
+HOOK_PATH = "/_mock/hooks"
+#: Headers of a delivery passed on to the app's receiver (its signature must still verify).
+_PASSED = ("content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature")
+_CHECK = "webhook_payloads_conform"
+
+
+def registered_url(body: bytes, hook_url: str) -> bytes | None:
+    """The body with its top-level `webhook_url` pointed at `hook_url`; None when it has
+    none (or is no JSON object): it then goes upstream as it came."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("webhook_url"), str):
+        return None
+    return json.dumps({**value, "webhook_url": hook_url}, separators=(",", ":")).encode()
+
+
+def _component(raw: Mapping[str, Any]) -> str:
+    schema = raw["post"]["requestBody"]["content"]["application/json"]["schema"]
+    return str(schema.get("$ref", "")) if isinstance(schema, Mapping) else ""
+
+
+class HookForwarder:
+    """The proxy's receiver: checks, writes down and passes on one delivery."""
+
+    def __init__(self, bundle: SpecBundle, books: Books, target: str, own_port: int) -> None:
+        self.bundle, self.books, self.target = bundle, books, target
+        # the outbound policy: any address the operator named, never the proxy itself
+        guard = Guard(TargetPolicy.parse("any"), OwnListeners(own_port))
+        self.client = async_client(guard, httpx.Timeout(10.0))
+        self.by_event = {hook.name: hook for hook in bundle.webhooks}
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def violations(self, body: bytes) -> tuple[Webhook | None, str, list[Violation]]:
+        """(the webhook of the spec the delivery is, its event, how it breaks it)."""
+        try:
+            payload: Any = json.loads(body)
+        except (ValueError, RecursionError):
+            payload = None
+        event = str(payload.get("event")) if isinstance(payload, dict) else ""
+        hook = self.by_event.get(event)
+        if hook is None:
+            return None, event, [self._violation("webhook", "", f"event {event!r}", "")]
+        doc = self.bundle.documents[hook.family]
+        schema = hook.raw["post"]["requestBody"]["content"]["application/json"]["schema"]
+        op = str(hook.raw["post"].get("operationId") or hook.name)
+        found = []
+        for error in schema_validator(doc, schema).iter_errors(payload):
+            pointer = "".join(f"/{escape(str(p))}" for p in error.absolute_path)
+            if error.validator == "required":  # name the missing field itself
+                missing = str(error.message).split("'")[1] if "'" in error.message else ""
+                pointer += f"/{missing}" if missing else ""
+            found.append(self._violation(op, pointer, error.message, _component(hook.raw)))
+        return hook, event, found
+
+    def _violation(self, op: str, pointer: str, received: str, spec: str) -> Violation:
+        documented = "a payload of the spec's webhooks: section"
+        if op == "webhook":
+            documented = "an event the spec's webhooks: section names"
+        return Violation(
+            "webhook", op, "POST", HOOK_PATH, None, _CHECK, pointer, received, documented, spec
+        )
+
+    async def deliver(
+        self, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Check, record and forward one delivery; the answer for the upstream."""
+        started = time.perf_counter()
+        hook, event, violations = self.violations(body)
+        passed = {k.lower(): v for k, v in headers if k.lower() in _PASSED}
+        try:
+            request = self.client.build_request("POST", self.target, content=body, headers=passed)
+            answer = await self.client.send(request, stream=True)
+            try:
+                kept = await read_capped(answer)
+            finally:
+                await answer.aclose()
+            status, error = answer.status_code, None
+            out = [("content-type", answer.headers.get("content-type", "text/plain"))]
+        except CALL_ERRORS as exc:
+            status, error, kept = 502, error_class(exc), b""
+            out = [("content-type", "application/json")]
+            kept = json.dumps({"error": f"tunemock proxy: the receiver: {error}"}).encode()
+        op = str(hook.raw["post"].get("operationId")) if hook else None
+        self._write(op, event, headers, body, status, error, violations, started)
+        return status, out, kept
+
+    def _write(
+        self,
+        op: str | None,
+        event: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        status: int,
+        error: str | None,
+        violations: list[Violation],
+        started: float,
+    ) -> None:
+        latency = round((time.perf_counter() - started) * 1000, 3)
+        found = [v.as_json() for v in violations]
+        entry = {
+            "method": "POST",
+            "path": HOOK_PATH,
+            "status": status,
+            "tenant": None,
+            "latency_ms": latency,
+            "fault": None,
+            "operation": op,
+            "webhook": event,
+            "flagged": bool(found),
+            "violations": found,
+        }
+        self.books.ledger.add(entry, violations)
+        for violation in violations:
+            self.books.report(violation.line())
+        if self.books.recorder is None:
+            return
+        content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
+        self.books.recorder.append(
+            {
+                "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "kind": "webhook",
+                "operation": op,
+                "event": event,
+                "upstream": self.books.upstream,
+                "delivery": {
+                    "headers": redact.headers(headers),
+                    "body": redact.body(body, media_of(content_type)),
+                },
+                "forwarded": {"to": redact.text(self.target), "status": status, "error": error},
+                "violations": found,
+                "timing": {"elapsed_ms": latency},
+            }
+        )
