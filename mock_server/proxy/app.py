@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
@@ -95,14 +95,20 @@ class ProxyApp:
         await self.forwarder(scope, receive, send)
 
     async def _hook(self, scope: Scope, receive: Receive, send: Send, hooks: HookForwarder) -> None:
-        request = Request(scope, receive)
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > _HOOK_CAP:
-                too_large = {"error": f"a delivery over {_HOOK_CAP} bytes"}
-                await JSONResponse(too_large, 413)(scope, receive, send)
-                return
+        """One webhook delivery from the upstream, read in bounded memory."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in Request(scope, receive).stream():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > _HOOK_CAP:
+                    too_large = {"error": f"a delivery over {_HOOK_CAP} bytes"}
+                    await JSONResponse(too_large, 413)(scope, receive, send)
+                    return
+        except ClientDisconnect:  # the sender went away: nothing arrived
+            return
+        body = b"".join(chunks)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         status, out, content = await hooks.deliver(headers, body)
         await Response(content, status, dict(out))(scope, receive, send)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from mock_server.proxy.check import Violation
 from mock_server.proxy.exchange import Books, media_of
 from mock_server.spec import SpecBundle
 from mock_server.spec.index import Webhook
+from mock_server.spec.loader import SpecDocument
 from mock_server.spec.schemas import schema_validator
 from mock_server.spec.walk import escape
 
@@ -44,9 +45,59 @@ def registered_url(body: bytes, hook_url: str) -> bytes | None:
     return json.dumps({**value, "webhook_url": hook_url}, separators=(",", ":")).encode()
 
 
-def _component(raw: Mapping[str, Any]) -> str:
-    schema = raw["post"]["requestBody"]["content"]["application/json"]["schema"]
-    return str(schema.get("$ref", "")) if isinstance(schema, Mapping) else ""
+def _rule_at(doc: SpecDocument, schema: Any, path: Iterable[Any]) -> str:
+    """Where in the spec document the broken rule sits: the validator's schema path
+    followed from the payload schema, through each `$ref` on the way."""
+    pointer, node = "", schema
+    for step in path:
+        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and step != "$ref":
+            pointer = str(node["$ref"])
+            node = doc.resolve(pointer)
+        if not pointer:
+            return ""  # an inline schema: no place in the document to name
+        pointer += f"/{escape(str(step))}"
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return pointer
+    return pointer
+
+
+def check_delivery(bundle: SpecBundle, body: bytes) -> tuple[Webhook | None, str, list[Violation]]:
+    """(the webhook of the spec the delivery is, its event, how it breaks it)."""
+    try:
+        payload: Any = json.loads(body)
+    except (ValueError, RecursionError):
+        payload = None
+    event = str(payload.get("event")) if isinstance(payload, dict) else ""
+    hook = next((h for h in bundle.webhooks if h.name == event), None)
+    if hook is None:
+        return None, event, [_violation("webhook", "", f"event {event!r}", "")]
+    doc = bundle.documents[hook.family]
+    schema = hook.raw["post"]["requestBody"]["content"]["application/json"]["schema"]
+    op = str(hook.raw["post"].get("operationId") or hook.name)
+    found = []
+    try:
+        errors = list(schema_validator(doc, schema).iter_errors(payload))
+    except RecursionError:  # nested past what the validator can walk
+        return hook, event, [_violation(op, "", "a payload nested too deeply", "")]
+    for error in errors:
+        pointer = "".join(f"/{escape(str(p))}" for p in error.absolute_path)
+        if error.validator == "required":  # name the missing field itself
+            missing = str(error.message).split("'")[1] if "'" in error.message else ""
+            pointer += f"/{escape(missing)}" if missing else ""
+        spec = _rule_at(doc, schema, error.absolute_schema_path)
+        found.append(_violation(op, pointer, error.message, spec))
+    return hook, event, found
+
+
+def _violation(op: str, pointer: str, received: str, spec: str) -> Violation:
+    documented = "a payload of the spec's webhooks: section"
+    if op == "webhook":
+        documented = "an event the spec's webhooks: section names"
+    return Violation(
+        "webhook", op, "POST", HOOK_PATH, None, _CHECK, pointer, received, documented, spec
+    )
 
 
 class HookForwarder:
@@ -57,47 +108,16 @@ class HookForwarder:
         # the outbound policy: any address the operator named, never the proxy itself
         guard = Guard(TargetPolicy.parse("any"), OwnListeners(own_port))
         self.client = async_client(guard, httpx.Timeout(10.0))
-        self.by_event = {hook.name: hook for hook in bundle.webhooks}
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-    def violations(self, body: bytes) -> tuple[Webhook | None, str, list[Violation]]:
-        """(the webhook of the spec the delivery is, its event, how it breaks it)."""
-        try:
-            payload: Any = json.loads(body)
-        except (ValueError, RecursionError):
-            payload = None
-        event = str(payload.get("event")) if isinstance(payload, dict) else ""
-        hook = self.by_event.get(event)
-        if hook is None:
-            return None, event, [self._violation("webhook", "", f"event {event!r}", "")]
-        doc = self.bundle.documents[hook.family]
-        schema = hook.raw["post"]["requestBody"]["content"]["application/json"]["schema"]
-        op = str(hook.raw["post"].get("operationId") or hook.name)
-        found = []
-        for error in schema_validator(doc, schema).iter_errors(payload):
-            pointer = "".join(f"/{escape(str(p))}" for p in error.absolute_path)
-            if error.validator == "required":  # name the missing field itself
-                missing = str(error.message).split("'")[1] if "'" in error.message else ""
-                pointer += f"/{missing}" if missing else ""
-            found.append(self._violation(op, pointer, error.message, _component(hook.raw)))
-        return hook, event, found
-
-    def _violation(self, op: str, pointer: str, received: str, spec: str) -> Violation:
-        documented = "a payload of the spec's webhooks: section"
-        if op == "webhook":
-            documented = "an event the spec's webhooks: section names"
-        return Violation(
-            "webhook", op, "POST", HOOK_PATH, None, _CHECK, pointer, received, documented, spec
-        )
 
     async def deliver(
         self, headers: list[tuple[str, str]], body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Check, record and forward one delivery; the answer for the upstream."""
         started = time.perf_counter()
-        hook, event, violations = self.violations(body)
+        hook, event, violations = check_delivery(self.bundle, body)
         passed = {k.lower(): v for k, v in headers if k.lower() in _PASSED}
         try:
             request = self.client.build_request("POST", self.target, content=body, headers=passed)

@@ -133,6 +133,9 @@ def test_a_dropped_webhook_field_is_reported_and_passed_on(
     assert violation["operation"] == "finetune_webhook_training_completed"
     assert violation["pointer"] == "/trained_model_url"
     assert "'trained_model_url' is a required property" in violation["received"]
+    # the rule broken, in the spec: the event's own part of its allOf
+    spec = "#/components/schemas/FinetuneWebhookTrainingCompleted/allOf/1/required"
+    assert violation["spec"] == spec
     flagged = [e for e in journal if e["flagged"]]
     assert [e["webhook"] for e in flagged] == ["TRAINING_COMPLETED"]
     assert any("/trained_model_url" in line for line in proxy.lines)
