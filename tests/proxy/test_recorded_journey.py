@@ -1,11 +1,14 @@
-"""One recorded journey (the SDK's whole journey through the proxy, webhooks included) read
-back three ways: `tunemock serve --replay` gives it back offline, byte for byte where the
-recording kept the bytes; `tunemock spec --evidence` confirms the guesses it crossed;
-`tunemock scenario --from-recording` makes a scenario `tunemock serve --scenario` loads."""
+"""One recorded journey (the SDK's whole journey through a `tunemock proxy` process, webhooks
+included, ended by Ctrl-C) holds no key or signature, and is read back three ways:
+`tunemock serve --replay` gives it back offline, byte for byte where the recording kept the
+bytes; `tunemock spec --evidence` confirms the guesses it crossed; `tunemock scenario
+--from-recording` makes a scenario `tunemock serve --scenario` loads."""
 
 from __future__ import annotations
 
 import json
+import re
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +26,7 @@ from mock_server.spec import load_specs
 from mock_server.testing.live import LiveServer, start_server, stop_server
 from mock_server.testing.receiver import running_receiver
 from tests.fixtures.server import KEY_A
-from tests.proxy.helpers import running_proxy
+from tests.proxy.helpers import proxy_process
 from tests.proxy.journey import Journey, run_journey
 
 SUBMIT_GUESS = "#/components/schemas/FinetuneSubmitResponseFinetuneId/x-inferred-required"
@@ -45,9 +48,10 @@ def recorded(
     upstream = live_server_session
     upstream.reset()
     record = tmp_path_factory.mktemp("recording") / "journey.jsonl"
+    args = ["--upstream", upstream.base_url, "--record", str(record)]
     with (
         running_receiver() as receiver,
-        running_proxy(upstream.base_url, record=record, webhook_forward=receiver.url) as proxy,
+        proxy_process(*args, "--webhook-forward", receiver.url) as (proxy_url, process),
     ):
 
         def delivered() -> None:
@@ -55,10 +59,12 @@ def recorded(
             receiver.wait_for(3)
 
         got = run_journey(
-            proxy.url, KEY_A, upstream.advance, "https://app.example/hooks", delivered
+            proxy_url, KEY_A, upstream.advance, "https://app.example/hooks", delivered
         )
-        assert httpx.get(f"{proxy.url}/_mock/violations").json() == []
-    yield Recorded(record, proxy.url, got)
+        assert httpx.get(f"{proxy_url}/_mock/violations").json() == []
+        process.send_signal(signal.SIGINT)  # the recording ends as a person ends it: Ctrl-C
+        process.wait(timeout=15)
+    yield Recorded(record, proxy_url, got)
 
 
 def _journal(base_url: str) -> list[dict[str, object]]:
@@ -127,10 +133,14 @@ def test_evidence_confirms_the_submit_details_and_webhook_guesses(recorded: Reco
     assert held.exit_code == 0, held.output
 
 
-def test_the_recording_holds_no_key_and_names_tenants(recorded: Recorded) -> None:
+def test_the_recording_holds_no_key_or_signature_and_names_tenants(recorded: Recorded) -> None:
     text = recorded.file.read_text(encoding="utf-8")
-    assert KEY_A not in text
-    records = [json.loads(line) for line in text.splitlines()]
+    records = [json.loads(line) for line in text.splitlines()]  # every line whole
+    signed = [a.text for a in recorded.journey.answers if "Signature=" in a.text]
+    signatures = re.findall(r"(?:X-Amz-Signature|Signature)=([^&\"\s]+)", " ".join(signed))
+    assert len(signatures) >= 2  # the upload URL's and the download URL's, as the client got
+    for secret in [KEY_A, *signatures]:
+        assert secret not in text, secret
     exchanges = [r for r in records if r.get("kind") != "webhook"]
     assert {r["tenant"] for r in exchanges if r["request"]["url"].startswith("/finetune")} == {
         "tenant-1"
