@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from starlette.requests import ClientDisconnect, Request
@@ -83,8 +83,10 @@ class ProxyApp:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
-        if path == HOOK_PATH and scope["method"] == "POST" and self.hooks is not None:
-            await self._hook(scope, receive, send, self.hooks)
+        hooked = path == HOOK_PATH or path.startswith(HOOK_PATH + "/")
+        if hooked and scope["method"] == "POST" and self.hooks is not None:
+            named = unquote(path[len(HOOK_PATH) + 1 :]) or None
+            await self._hook(scope, receive, send, self.hooks, named)
             return
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             await self._admin(Request(scope, receive))(scope, receive, send)
@@ -94,7 +96,9 @@ class ProxyApp:
             return
         await self.forwarder(scope, receive, send)
 
-    async def _hook(self, scope: Scope, receive: Receive, send: Send, hooks: HookForwarder) -> None:
+    async def _hook(
+        self, scope: Scope, receive: Receive, send: Send, hooks: HookForwarder, named: str | None
+    ) -> None:
         """One webhook delivery from the upstream, read in bounded memory."""
         chunks: list[bytes] = []
         size = 0
@@ -110,7 +114,7 @@ class ProxyApp:
             return
         body = b"".join(chunks)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        status, out, content = await hooks.deliver(headers, body)
+        status, out, content = await hooks.deliver(headers, body, named)
         await Response(content, status, dict(out))(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

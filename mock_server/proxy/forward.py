@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from mock_server.http.validation import RequestValidator
 from mock_server.proxy.check import request_violations
 from mock_server.proxy.exchange import Books, Exchange, media_of
-from mock_server.proxy.hooks import HOOK_PATH, registered_url
+from mock_server.proxy.hooks import hook_path, registered_url
 from mock_server.proxy.rewrite import UrlRewriter
 from mock_server.spec import SpecBundle
 
@@ -161,8 +161,11 @@ class Forwarder:
                 self.validator, matched[0], matched[1], scope, body.head
             )
         if self.settings.webhook_forward and body.complete:
-            hook = (self.settings.hook_base or self.settings.public).rstrip("/") + HOOK_PATH
-            changed = registered_url(body.head, hook)
+            base = (self.settings.hook_base or self.settings.public).rstrip("/")
+            family = matched[0].family if matched else None
+            hook = base + hook_path(self.settings.bundle, family)
+            kind = next((v for k, v in headers if k.lower() == "content-type"), "")
+            changed = registered_url(body.head, kind, hook)
             if changed is not None:  # the upstream delivers to the proxy, which passes it on
                 body.head = changed
                 headers = [(k, v) for k, v in headers if k.lower() != "content-length"]

@@ -8,12 +8,15 @@ so its retries follow the app's answers."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
+from python_multipart.multipart import parse_options_header
 
 from mock_server.outbound import CALL_ERRORS, Guard, OwnListeners, TargetPolicy, read_capped
 from mock_server.outbound.calls import error_class
@@ -31,11 +34,15 @@ HOOK_PATH = "/_mock/hooks"
 #: Headers of a delivery passed on to the app's receiver (its signature must still verify).
 _PASSED = ("content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature")
 _CHECK = "webhook_payloads_conform"
+_WEBHOOK_PART = re.compile(rb'content-disposition:[^\r\n]*\bname="webhook_url"', re.IGNORECASE)
 
 
-def registered_url(body: bytes, hook_url: str) -> bytes | None:
-    """The body with its top-level `webhook_url` pointed at `hook_url`; None when it has
-    none (or is no JSON object): it then goes upstream as it came."""
+def registered_url(body: bytes, content_type: str, hook_url: str) -> bytes | None:
+    """The body with its `webhook_url` (a JSON object's top-level field, or a multipart
+    form's text field) pointed at `hook_url`; None when it has none: it then goes upstream
+    as it came."""
+    if content_type.lower().startswith("multipart/form-data"):
+        return _in_form(body, content_type, hook_url)
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
@@ -43,6 +50,34 @@ def registered_url(body: bytes, hook_url: str) -> bytes | None:
     if not isinstance(value, dict) or not isinstance(value.get("webhook_url"), str):
         return None
     return json.dumps({**value, "webhook_url": hook_url}, separators=(",", ":")).encode()
+
+
+def _in_form(body: bytes, content_type: str, hook_url: str) -> bytes | None:
+    """The form with the value of its `webhook_url` part replaced, every other byte kept.
+    By hand: the multipart libraries parse a form but write none back, and building it
+    anew would re-encode the file parts (a dataset's images) for the sake of one field.
+    A boundary never occurs inside a part (RFC 7578), so splitting on it is exact."""
+    boundary = parse_options_header(content_type)[1].get(b"boundary")
+    if not boundary:
+        return None
+    delimiter = b"--" + boundary
+    parts = body.split(delimiter)
+    for index, part in enumerate(parts):
+        head, blank, value = part.partition(b"\r\n\r\n")
+        if blank and _WEBHOOK_PART.search(head) and b"filename=" not in head.lower():
+            if not value.endswith(b"\r\n"):
+                return None
+            parts[index] = head + blank + hook_url.encode() + b"\r\n"
+            return delimiter.join(parts)
+    return None
+
+
+def hook_path(bundle: SpecBundle, family: str | None) -> str:
+    """The receiver's path for a registration made through an operation of `family`: a
+    family with one webhook gets that webhook's own path (its payload names no event);
+    others are told apart by the payload's `event`."""
+    hooks = [h for h in bundle.webhooks if h.family == family]
+    return f"{HOOK_PATH}/{quote(hooks[0].name)}" if len(hooks) == 1 else HOOK_PATH
 
 
 def _rule_at(doc: SpecDocument, schema: Any, path: Iterable[Any]) -> str:
@@ -63,13 +98,17 @@ def _rule_at(doc: SpecDocument, schema: Any, path: Iterable[Any]) -> str:
     return pointer
 
 
-def check_delivery(bundle: SpecBundle, body: bytes) -> tuple[Webhook | None, str, list[Violation]]:
-    """(the webhook of the spec the delivery is, its event, how it breaks it)."""
+def check_delivery(
+    bundle: SpecBundle, body: bytes, named: str | None = None
+) -> tuple[Webhook | None, str, list[Violation]]:
+    """(the webhook of the spec the delivery is, its event, how it breaks it). `named`: the
+    webhook its receiver path names; else the payload's `event` names it."""
     try:
         payload: Any = json.loads(body)
     except (ValueError, RecursionError):
         payload = None
     event = str(payload.get("event")) if isinstance(payload, dict) else ""
+    event = named or event
     hook = next((h for h in bundle.webhooks if h.name == event), None)
     if hook is None:
         return None, event, [_violation("webhook", "", f"event {event!r}", "")]
@@ -113,11 +152,11 @@ class HookForwarder:
         await self.client.aclose()
 
     async def deliver(
-        self, headers: list[tuple[str, str]], body: bytes
+        self, headers: list[tuple[str, str]], body: bytes, named: str | None = None
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Check, record and forward one delivery; the answer for the upstream."""
         started = time.perf_counter()
-        hook, event, violations = check_delivery(self.bundle, body)
+        hook, event, violations = check_delivery(self.bundle, body, named)
         passed = {k.lower(): v for k, v in headers if k.lower() in _PASSED}
         try:
             request = self.client.build_request("POST", self.target, content=body, headers=passed)
