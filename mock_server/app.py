@@ -36,10 +36,12 @@ from mock_server.http.faults import ConnectionAbort, FaultInjection, InjectedDro
 from mock_server.http.journal import RequestJournal
 from mock_server.http.ratelimit import RateLimit
 from mock_server.http.render import error_response
+from mock_server.http.replay import Replayer
 from mock_server.http.validation import RequestValidator
 from mock_server.inference import routes as inference_routes
 from mock_server.inference.domain import FAMILY as INFERENCE_FAMILY
 from mock_server.outbound import Outbound
+from mock_server.replay import ReplayBook, read_recording
 from mock_server.runtime import Runtime
 from mock_server.scenario import ScenarioServices
 from mock_server.scenario import routes as scenario_routes
@@ -142,6 +144,15 @@ def _load_scenario(services: ScenarioServices, config: Config) -> None:
         raise ConfigError(f"--scenario {config.scenario}: {exc.message}") from exc
 
 
+def _replayer(config: Config) -> Replayer | None:
+    if config.replay is None:
+        return None
+    try:
+        return Replayer(ReplayBook(read_recording(config.replay)))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--replay {config.replay}: {exc}") from exc
+
+
 def _prefixes(routes: list[BaseRoute]) -> tuple[str, ...]:
     """Where each route's path starts (the text before its first parameter)."""
     return tuple(str(getattr(route, "path", "")).split("{", 1)[0] for route in routes)
@@ -224,6 +235,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         admin=AdminGuard(config.admin_token, config.allowed_hosts, dashboard.login_page),
         dispatcher=dispatcher,
         crashed=crashed,
+        replay=_replayer(config),
     )
     # around the edge, outermost first: the connection's abort (drop and truncate faults;
     # it needs the server's own `send`), then CORS (a preflight is answered before any key,

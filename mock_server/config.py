@@ -65,6 +65,7 @@ class Config:
     rate_limits: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()  # fault rules loaded at start (see /_mock/faults)
     scenario: Path | None = None  # a scenario file (YAML/JSON) loaded into the state at start
+    replay: Path | None = None  # a `tunemock proxy --record` file answered before the mock
     # origins a browser app may call the vendor routes from ("*": any); empty: no CORS
     cors: tuple[str, ...] = ()
     # the admin surface (/_mock, the dashboard): a token it needs (None: open, as on loopback),

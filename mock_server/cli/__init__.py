@@ -15,6 +15,7 @@ SUBCOMMANDS: dict[str, str] = {
     "serve": "mock_server.cli.serve_cmd:serve",
     "run": "mock_server.cli.run_cmd:run",
     "proxy": "mock_server.cli.proxy_cmd:proxy",
+    "scenario": "mock_server.cli.scenario_cmd:scenario",
     # the harness lives in `contracts`; the command is registered here, where the CLI is built
     "check": "contracts.cli:check",
 }

@@ -80,8 +80,29 @@ def _bundle(names: tuple[str, ...]) -> SpecBundle:
     show_default=True,
     help="Seconds the upstream may take to answer.",
 )
+@click.option(
+    "--webhook-forward",
+    metavar="URL",
+    default=None,
+    help="Your app's webhook receiver: registered webhook_urls are replaced by the proxy's "
+    "own receiver, whose deliveries are checked, recorded and forwarded to URL.",
+)
+@click.option(
+    "--hook-base",
+    metavar="URL",
+    default=None,
+    help="With --webhook-forward: the proxy's address as the upstream reaches it (e.g. a "
+    "tunnel to this port) [default: the proxy's own address].",
+)
 def proxy(
-    upstream: str, host: str, port: int, specs: tuple[str, ...], record: Path | None, timeout: float
+    upstream: str,
+    host: str,
+    port: int,
+    specs: tuple[str, ...],
+    record: Path | None,
+    timeout: float,
+    webhook_forward: str | None,
+    hook_base: str | None,
 ) -> None:
     """Forward every request to --upstream unchanged and answer exactly what it answered,
     checking both against openapi/: each violation is printed, listed at /_mock/violations
@@ -92,6 +113,9 @@ def proxy(
     if not _loopback(host):
         raise click.BadParameter("the proxy binds a loopback address only", param_hint="--host")
     origin = _upstream(upstream, host, port)
+    for name, url in (("--webhook-forward", webhook_forward), ("--hook-base", hook_base)):
+        if url is not None and urlsplit(url).scheme not in ("http", "https"):
+            raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint=name)
     try:
         bundle = _bundle(specs)
     except TunemockError as exc:
@@ -105,10 +129,16 @@ def proxy(
         bundle=bundle,
         record=record,
         timeout=timeout,
+        webhook_forward=webhook_forward,
+        hook_base=hook_base,
         report=lambda line: click.echo(line, err=True),
     )
     click.echo(f"tunemock proxy listening on {public} -> {origin}", err=True)
     if record is not None:
         click.echo(f"  recording to {record} (secrets redacted)", err=True)
+    if webhook_forward is not None:
+        click.echo(
+            f"  webhooks via {hook_base or public}/_mock/hooks -> {webhook_forward}", err=True
+        )
     config = uvicorn.Config(create_proxy_app(settings), log_level="warning", lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])

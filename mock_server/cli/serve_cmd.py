@@ -61,6 +61,8 @@ def _admin_line(config: Config) -> str:
 def checked(config: Config) -> Config:
     """The config `serve` runs with: refused (one line) where it would expose the admin
     surface unasked; the Host allow-list set from the bind unless configured."""
+    if config.workers > 1 and config.replay is not None:
+        raise click.UsageError("--replay serves from one process: its queues are in memory")
     if config.workers > 1 and config.state is None:
         raise click.UsageError("--workers > 1 needs --state FILE: memory is per process")
     if not is_loopback(config.host) and not config.admin_token and not config.insecure_admin:
@@ -131,6 +133,13 @@ def _serve_workers(config: uvicorn.Config, sock: socket.socket) -> None:
     help="Scenario file (YAML/JSON) to pre-load: tenants, credits, webhooks, jobs in any state.",
 )
 @click.option(
+    "--replay",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A `tunemock proxy --record` file: its recorded answers are given back in order "
+    "(by method, path and job id), the mock answers the rest; the journal says which.",
+)
+@click.option(
     "--demo",
     is_flag=True,
     default=False,
@@ -172,6 +181,7 @@ def serve(
     datasets: str | None,
     workers: int | None,
     scenario: Path | None,
+    replay: Path | None,
     demo: bool,
     cors: str | None,
     admin_token: str | None,
@@ -198,6 +208,7 @@ def serve(
                 datasets=datasets,
                 workers=workers,
                 scenario=scenario,
+                replay=replay,
                 cors=cors,
                 admin_token=admin_token,
                 insecure_admin=insecure_admin or None,

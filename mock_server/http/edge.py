@@ -27,6 +27,7 @@ from mock_server.http.dispatch import Dispatcher
 from mock_server.http.faults import FaultInjection
 from mock_server.http.journal import RequestJournal
 from mock_server.http.ratelimit import RateLimit
+from mock_server.http.replay import Replayer
 from mock_server.spec import SpecBundle
 
 Crashed = Callable[[Request, Exception], Awaitable[Response]]
@@ -45,6 +46,7 @@ class EdgeParts:
     admin: AdminGuard  # /_mock and the dashboard: Host, token, no unasked state changes
     dispatcher: Dispatcher
     crashed: Crashed  # the answer to a bug of the mock (logged by it)
+    replay: Replayer | None = None  # `--replay FILE`: recorded answers before the mock's
 
 
 class Edge:
@@ -95,11 +97,21 @@ class Edge:
             refusal = parts.limits.refusal(call) or parts.keys.refusal(scope, call)
         if refusal is not None:
             await refusal(scope, receive, send)
-        elif call.by_app:
+            return
+        if parts.replay is not None and not _admin(call.path):
+            given = await parts.replay.answer(scope, call, receive, send)
+            if given is None:  # answered from the recording
+                return
+            receive = given
+        if call.by_app:
             await self.app(scope, receive, send)
         else:
             response = await parts.dispatcher.handle(Request(scope, receive, send))
             await response(scope, receive, send)
+
+
+def _admin(path: str) -> bool:
+    return path == "/_mock" or path.startswith("/_mock/")
 
 
 class MockApp(Starlette):

@@ -4,6 +4,7 @@ fault, and a bounded, masked copy of headers and bodies) in the store's bounded 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from starlette.types import Scope
 
@@ -50,5 +51,15 @@ class RequestJournal:
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
         # the tenant is its key: kept masked, as every key the journal holds
         tenant = mask_secret(tenant) if tenant else tenant
-        values = (call.method, _path(call), status, tenant, latency_ms, state.get("fault"))
-        self.store.append_journal(JournalEntry(_FIELDS, values, exchange), keep=self.keep)
+        values: tuple[Any, ...] = (
+            call.method,
+            _path(call),
+            status,
+            tenant,
+            latency_ms,
+            state.get("fault"),
+        )
+        names: tuple[str, ...] = _FIELDS
+        if "replay" in state:  # `--replay`: who answered, the recording or the mock
+            names, values = (*_FIELDS, "replay"), (*values, state["replay"])
+        self.store.append_journal(JournalEntry(names, values, exchange), keep=self.keep)

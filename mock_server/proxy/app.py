@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpx
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from mock_server.proxy.check import ResponseChecker
 from mock_server.proxy.exchange import Books
 from mock_server.proxy.forward import Forwarder, ProxySettings
+from mock_server.proxy.hooks import HOOK_PATH, HookForwarder
 from mock_server.proxy.ledger import Ledger
 from mock_server.proxy.record import Recorder
 
@@ -27,6 +29,8 @@ ADMIN_ROUTES = frozenset(
         ("DELETE", f"{ADMIN_PREFIX}/violations"),
     }
 )
+#: Bytes of a webhook delivery read; a larger one is refused (413).
+_HOOK_CAP = 1024 * 1024
 _LIMIT_DEFAULT, _LIMIT_MAX = 100, 1000
 
 
@@ -48,6 +52,7 @@ class ProxyApp:
         self.settings = settings
         self.ledger = Ledger(settings.keep)
         self.forwarder: Forwarder | None = None
+        self.hooks: HookForwarder | None = None
 
     @contextlib.asynccontextmanager
     async def running(self) -> Any:
@@ -61,11 +66,22 @@ class ProxyApp:
                 timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
             ) as client:
                 checker = ResponseChecker(self.settings.bundle)
-                books = Books(self.ledger, recorder, checker, self.settings.report)
+                books = Books(
+                    self.ledger, recorder, checker, self.settings.report, self.settings.upstream
+                )
                 self.forwarder = Forwarder(self.settings, client, books)
-                yield
+                if self.settings.webhook_forward:
+                    port = urlsplit(self.settings.public).port or 80
+                    self.hooks = HookForwarder(
+                        self.settings.bundle, books, self.settings.webhook_forward, port
+                    )
+                try:
+                    yield
+                finally:
+                    if self.hooks is not None:
+                        await self.hooks.aclose()
         finally:
-            self.forwarder = None
+            self.forwarder, self.hooks = None, None
             if recorder is not None:
                 recorder.close()
 
@@ -76,6 +92,11 @@ class ProxyApp:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
+        hooked = path == HOOK_PATH or path.startswith(HOOK_PATH + "/")
+        if hooked and scope["method"] == "POST" and self.hooks is not None:
+            named = unquote(path[len(HOOK_PATH) + 1 :]) or None
+            await self._hook(scope, receive, send, self.hooks, named)
+            return
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             await self._admin(Request(scope, receive))(scope, receive, send)
             return
@@ -83,6 +104,27 @@ class ProxyApp:
             await JSONResponse({"error": "the proxy is not running"}, 503)(scope, receive, send)
             return
         await self.forwarder(scope, receive, send)
+
+    async def _hook(
+        self, scope: Scope, receive: Receive, send: Send, hooks: HookForwarder, named: str | None
+    ) -> None:
+        """One webhook delivery from the upstream, read in bounded memory."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in Request(scope, receive).stream():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > _HOOK_CAP:
+                    too_large = {"error": f"a delivery over {_HOOK_CAP} bytes"}
+                    await JSONResponse(too_large, 413)(scope, receive, send)
+                    return
+        except ClientDisconnect:  # the sender went away: nothing arrived
+            return
+        body = b"".join(chunks)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        status, out, content = await hooks.deliver(headers, body, named)
+        await Response(content, status, dict(out))(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         context = self.running()

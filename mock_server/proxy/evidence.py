@@ -9,16 +9,19 @@ Examples are never confirmed: traffic can match a schema, not prove an example t
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from mock_server.replay.recording import read_recording
 from mock_server.spec import InferredDecision, Operation, SpecBundle, inferred_decisions
 from mock_server.spec.loader import SpecDocument
+from mock_server.spec.walk import escape
 
 VERDICTS = ("confirmed", "contradicted", "untouched")
+#: (the API family, the status it got, whether a spec node was crossed)
+_Touch = tuple[str, int, Callable[[str], bool]]
+__all__ = ["VERDICTS", "Verdict", "evidence", "markdown", "read_recording"]
 
 
 @dataclass(frozen=True)
@@ -26,19 +29,6 @@ class Verdict:
     decision: InferredDecision
     verdict: str  # one of VERDICTS
     evidence: str  # how many exchanges crossed it, or the first violation against it
-
-
-def read_recording(path: Path) -> Iterator[dict[str, Any]]:
-    """The exchanges of a `--record` file; a last line cut short (the run was killed while
-    writing it) is skipped, any other broken line is an error."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines, 1):
-        try:
-            yield json.loads(line)
-        except ValueError:
-            if number == len(lines):
-                return
-            raise ValueError(f"{path}:{number}: not a JSON line") from None
 
 
 def _component_root(ref: str) -> str | None:
@@ -99,33 +89,59 @@ def _touches(node: str, op: Operation, answer_node: str, roots: set[str]) -> boo
         return bool(answer_node) and _related(node, answer_node)
     if node == op.pointer or node.startswith(op.pointer + "/"):
         return True
+    return _under_root(node, roots)
+
+
+def _webhook_touch(bundle: SpecBundle, record: Mapping[str, Any]) -> _Touch | None:
+    """What a recorded webhook delivery crossed: its entry of `webhooks:` and the
+    components its payload schema reaches."""
+    operation = record.get("operation")
+    hook = next(
+        (h for h in bundle.webhooks if h.raw.get("post", {}).get("operationId") == operation), None
+    )
+    if hook is None:
+        return None
+    base = f"#/webhooks/{escape(hook.name)}"
+    roots = _reach(bundle.documents[hook.family], [hook.raw])
+    return hook.family, 200, lambda node: _related(node, base) or _under_root(node, roots)
+
+
+def _exchange_touch(bundle: SpecBundle, record: Mapping[str, Any]) -> _Touch | None:
+    try:
+        op = bundle.operation(str(record.get("operation")))
+    except KeyError:
+        return None  # an exchange outside the loaded contract says nothing about it
+    status = int((record.get("response") or {}).get("status") or 0)
+    if (record.get("response") or {}).get("proxy_error") or not status:
+        return None  # the upstream never answered
+    answer_node, roots = _crossed(bundle, op, status)
+    return op.family, status, lambda node: _touches(node, op, answer_node, roots)
+
+
+def _under_root(node: str, roots: set[str]) -> bool:
     return any(node == root or node.startswith(root + "/") for root in roots)
 
 
 def evidence(bundle: SpecBundle, records: Iterable[Mapping[str, Any]]) -> list[Verdict]:
-    """A verdict for every `x-inferred` decision of `bundle`, from the recorded exchanges."""
+    """A verdict for every `x-inferred` decision of `bundle`, from the recorded exchanges
+    and webhook deliveries."""
     decisions = list(inferred_decisions(bundle))
     crossed: dict[str, int] = {}
     against: dict[str, str] = {}
     for record in records:
-        try:
-            op = bundle.operation(str(record.get("operation")))
-        except KeyError:
-            continue  # an exchange outside the loaded contract says nothing about it
-        status = int((record.get("response") or {}).get("status") or 0)
-        if (record.get("response") or {}).get("proxy_error") or not status:
-            continue  # the upstream never answered
-        answer_node, roots = _crossed(bundle, op, status)
+        webhook = record.get("kind") == "webhook"
+        touch = (_webhook_touch if webhook else _exchange_touch)(bundle, record)
+        if touch is None:
+            continue
+        family, status, touches = touch
         for decision in decisions:
             node = _node(decision)
-            if decision.family != op.family or "/examples/" in node:
-                continue
-            if not _touches(node, op, answer_node, roots):
+            if decision.family != family or "/examples/" in node or not touches(node):
                 continue
             crossed[decision.pointer] = crossed.get(decision.pointer, 0) + 1
             for violation in record.get("violations") or ():
                 refused = violation.get("direction") == "request" and not 200 <= status < 300
-                blamed = _blamed(bundle.documents[op.family], str(violation.get("spec", "")))
+                blamed = _blamed(bundle.documents[family], str(violation.get("spec", "")))
                 if not refused and any(_related(node, b) for b in blamed):
                     against.setdefault(
                         decision.pointer,

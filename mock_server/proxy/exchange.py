@@ -3,6 +3,9 @@ entry and violations, the printed lines, the recorded (redacted) JSON line."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,8 +33,23 @@ class Books:
         recorder: Recorder | None,
         checker: ResponseChecker,
         report: Callable[[str], None],
+        upstream: str = "",
     ) -> None:
         self.ledger, self.recorder, self.checker, self.report = ledger, recorder, checker, report
+        self.upstream = upstream
+        # keys as tenant names for the recording: `tenant-1`, `tenant-2` in the order first
+        # seen. Only a hash salted with bytes that never leave this process is held, so
+        # neither the recording nor the proxy's memory can give a key back
+        self._salt = os.urandom(16)
+        self._tenants: dict[bytes, str] = {}
+        self._lock = threading.Lock()
+
+    def tenant(self, key: str) -> str | None:
+        if not key:
+            return None
+        digest = hashlib.sha256(self._salt + key.encode("utf-8", "replace")).digest()
+        with self._lock:
+            return self._tenants.setdefault(digest, f"tenant-{len(self._tenants) + 1}")
 
 
 class Exchange:
@@ -46,6 +64,7 @@ class Exchange:
         path: str,
         target: str,
         secrets: list[str],
+        tenant: str | None = None,
     ) -> None:
         self.books, self.operation, self.secrets = books, operation, secrets
         self.method, self.path = method, path
@@ -54,6 +73,8 @@ class Exchange:
         self.record: dict[str, Any] = {
             "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "operation": operation.operation_id if operation else None,
+            "upstream": books.upstream,
+            "tenant": tenant,
             "request": {"method": method, "url": redact.text(target, secrets)},
         }
         self.upstream_ms: float | None = None

@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from mock_server.http.validation import RequestValidator
 from mock_server.proxy.check import request_violations
 from mock_server.proxy.exchange import Books, Exchange, media_of
+from mock_server.proxy.hooks import hook_path, registered_url
 from mock_server.proxy.rewrite import UrlRewriter
 from mock_server.spec import SpecBundle
 
@@ -53,6 +54,10 @@ class ProxySettings:
     timeout: float = 120.0  # seconds an upstream may take to answer (v1 inference is slow)
     buffer_bytes: int = 1024 * 1024
     keep: int = 1000  # journal entries and violations kept in memory
+    # `--webhook-forward URL`: the app's receiver, and the proxy's own receiver as the
+    # upstream reaches it (None: where clients reach the proxy)
+    webhook_forward: str | None = None
+    hook_base: str | None = None
     report: Callable[[str], None] = field(default=_stderr)
 
 
@@ -137,8 +142,15 @@ class Forwarder:
         secrets = [v for k, v in headers if k.lower() in _CREDENTIAL_HEADERS]
         secrets += [v.split(None, 1)[-1] for k, v in headers if k.lower() == "authorization"]
         matched = self.settings.bundle.match(method, path)
+        key = next((v for k, v in headers if k.lower() == "x-api-key"), "")
         exchange = Exchange(
-            self.books, matched[0] if matched else None, method, path, target, secrets
+            self.books,
+            matched[0] if matched else None,
+            method,
+            path,
+            target,
+            secrets,
+            self.books.tenant(key),
         )
         body = await _read_body(receive, self.settings.buffer_bytes)
         if body is None:
@@ -148,6 +160,16 @@ class Forwarder:
             exchange.violations += await request_violations(
                 self.validator, matched[0], matched[1], scope, body.head
             )
+        if self.settings.webhook_forward and body.complete:
+            base = (self.settings.hook_base or self.settings.public).rstrip("/")
+            family = matched[0].family if matched else None
+            hook = base + hook_path(self.settings.bundle, family)
+            kind = next((v for k, v in headers if k.lower() == "content-type"), "")
+            changed = registered_url(body.head, kind, hook)
+            if changed is not None:  # the upstream delivers to the proxy, which passes it on
+                body.head = changed
+                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+                headers.append(("content-length", str(len(changed))))
         content: bytes | AsyncIterator[bytes] | None = None
         if body.head or any(k.lower() == "content-length" for k, _ in headers):
             content = body.head if body.complete else body.stream()

@@ -20,6 +20,7 @@ SECRET_HEADERS = frozenset(
         "cookie",
         "set-cookie",
         "x-amz-security-token",
+        "webhook-signature",
     }
 )
 

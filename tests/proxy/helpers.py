@@ -55,12 +55,18 @@ def serve_app(app: ASGIApp, sock: socket.socket | None = None) -> Iterator[str]:
 
 @contextlib.contextmanager
 def running_proxy(
-    upstream: str, record: Path | None = None, buffer_bytes: int = 1024 * 1024
+    upstream: str,
+    record: Path | None = None,
+    buffer_bytes: int = 1024 * 1024,
+    webhook_forward: str | None = None,
+    sock: socket.socket | None = None,
 ) -> Iterator[RunningProxy]:
+    """The proxy on `sock` (bound), else on a free 127.0.0.1 port."""
     bundle = load_specs()
     vendor = type(bundle)({n: d for n, d in bundle.documents.items() if n in VENDOR_FAMILIES})
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    if sock is None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     lines: list[str] = []
     settings = ProxySettings(
@@ -70,6 +76,7 @@ def running_proxy(
         record=record,
         report=lines.append,
         buffer_bytes=buffer_bytes,
+        webhook_forward=webhook_forward,
     )
     app = create_proxy_app(settings)
     with serve_app(app, sock):

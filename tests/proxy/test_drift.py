@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from mock_server.testing.live import LiveServer
+from mock_server.testing.receiver import WebhookReceiver
 from tests.drift.proxy import running_proxy as drifting
 from tests.finetune.helpers import doc_submit_body
 from tests.fixtures.server import KEY_A
@@ -102,3 +103,39 @@ def test_a_conforming_upstream_leaves_no_violation(through: RunningProxy) -> Non
     assert _submit(through).status_code == 200
     assert _violations(through) == []
     assert through.lines == []
+
+
+def test_a_dropped_webhook_field_is_reported_and_passed_on(
+    live_server: LiveServer, webhook_receiver: WebhookReceiver
+) -> None:
+    """The drift sits between the proxy and the upstream on the deliveries' way back: the
+    upstream's TRAINING_COMPLETED loses `trained_model_url` before the proxy's receiver."""
+    with (
+        drifting(live_server.base_url, "webhook_field_missing") as upstream,
+        running_proxy(upstream, webhook_forward=webhook_receiver.url) as proxy,
+    ):
+        added = httpx.post(
+            f"{proxy.url}/webhook/add",
+            json={"webhook_url": "https://app.example/hooks", "event": {"types": ["FINETUNE"]}},
+            headers=HEADERS,
+        )
+        assert added.status_code == 200, added.text
+        assert _submit(proxy).status_code == 200
+        live_server.advance(3600)
+        httpx.post(f"{live_server.base_url}/_mock/webhooks/flush", json={}).raise_for_status()
+        received = webhook_receiver.wait_for(3)
+        found = _violations(proxy)
+        journal = httpx.get(f"{proxy.url}/_mock/requests").json()
+    completed = next(r.json() for r in received if r.json()["event"] == "TRAINING_COMPLETED")
+    assert "trained_model_url" not in completed  # the app got the drifted delivery
+    (violation,) = found
+    assert violation["direction"] == "webhook"
+    assert violation["operation"] == "finetune_webhook_training_completed"
+    assert violation["pointer"] == "/trained_model_url"
+    assert "'trained_model_url' is a required property" in violation["received"]
+    # the rule broken, in the spec: the event's own part of its allOf
+    spec = "#/components/schemas/FinetuneWebhookTrainingCompleted/allOf/1/required"
+    assert violation["spec"] == spec
+    flagged = [e for e in journal if e["flagged"]]
+    assert [e["webhook"] for e in flagged] == ["TRAINING_COMPLETED"]
+    assert any("/trained_model_url" in line for line in proxy.lines)

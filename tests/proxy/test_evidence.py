@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from mock_server.cli import main
 from mock_server.proxy.evidence import Verdict, evidence, markdown, read_recording
+from mock_server.proxy.hooks import check_delivery
 from mock_server.spec import load_specs
 from mock_server.testing.live import LiveServer
 from tests.drift.proxy import running_proxy as drifting
@@ -97,3 +98,37 @@ def test_spec_evidence_on_the_command_line(live_server: LiveServer, tmp_path: Pa
     broken = CliRunner().invoke(main, ["spec", "--evidence", str(bad)])
     assert broken.exit_code == 1, broken.output
     assert "| contradicted |" in broken.output
+
+
+def _delivery_record(payload: dict[str, object]) -> dict[str, object]:
+    """A recorded delivery as the proxy's receiver writes it down (its checks included)."""
+    hook, event, violations = check_delivery(load_specs(), json.dumps(payload).encode())
+    assert hook is not None
+    return {
+        "kind": "webhook",
+        "operation": hook.raw["post"]["operationId"],
+        "event": event,
+        "violations": [v.as_json() for v in violations],
+    }
+
+
+def test_webhook_deliveries_confirm_or_contradict_the_payload_guess() -> None:
+    bundle = load_specs()
+    (hook,) = [h for h in bundle.webhooks if h.name == "TRAINING_COMPLETED"]
+    example = hook.raw["post"]["requestBody"]["content"]["application/json"]["examples"]
+    payload = dict(example["inferred"]["value"])
+    (held,) = [
+        v
+        for v in evidence(bundle, [_delivery_record(payload)])
+        if v.decision.pointer == WEBHOOK_GUESS and v.decision.family == hook.family
+    ]
+    assert held.verdict == "confirmed"
+    payload.pop("timestamp")  # a field the guessed common payload requires
+    broken = [
+        v
+        for v in evidence(bundle, [_delivery_record(payload)])
+        if v.decision.pointer == WEBHOOK_GUESS and v.decision.family == hook.family
+    ]
+    (against,) = broken
+    assert against.verdict == "contradicted"
+    assert "finetune_webhook_training_completed /timestamp" in against.evidence

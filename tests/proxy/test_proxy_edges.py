@@ -116,3 +116,30 @@ def test_an_upstream_that_breaks_off_its_body_is_a_502_not_a_500() -> None:
     finally:
         thread.join(timeout=10)
         listener.close()
+
+
+def test_the_webhook_receiver_bounds_what_it_reads_and_says_when_the_app_is_away() -> None:
+    dead = f"http://127.0.0.1:{free_port()}"  # neither upstream nor app listens there
+    with running_proxy(dead, webhook_forward=f"{dead}/hooks") as proxy:
+        hooks = f"{proxy.url}/_mock/hooks"
+        too_large = httpx.post(hooks, content=b"x" * (1024 * 1024 + 1))
+        assert too_large.status_code == 413 and "delivery over" in too_large.json()["error"]
+        away = httpx.post(hooks, json={"event": "AVAILABLE"})
+        # the upstream hears that the app did not take it (and retries, as it would)
+        assert away.status_code == 502
+        assert away.json()["error"].endswith("connection error: could not connect")
+        (entry,) = httpx.get(f"{proxy.url}/_mock/requests").json()
+        assert entry["webhook"] == "AVAILABLE" and entry["status"] == 502 and entry["flagged"]
+    with running_proxy(dead) as plain:  # no --webhook-forward: no receiver
+        assert httpx.post(f"{plain.url}/_mock/hooks", json={}).status_code == 404
+
+
+def test_the_proxy_does_not_forward_webhooks_to_itself() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    own = f"http://127.0.0.1:{sock.getsockname()[1]}"  # the proxy's own address as the app's
+    upstream = f"http://127.0.0.1:{free_port()}"
+    with running_proxy(upstream, webhook_forward=f"{own}/x", sock=sock) as proxy:
+        looped = httpx.post(f"{proxy.url}/_mock/hooks", json={"event": "AVAILABLE"})
+    assert looped.status_code == 502
+    assert "target not allowed: the mock's own address" in looped.json()["error"]

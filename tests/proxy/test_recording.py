@@ -14,11 +14,17 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from mock_server.testing.live import LiveServer
+from mock_server.testing.receiver import WebhookReceiver
 from mock_server.testing.sdk import segmind_client
 from tests.finetune.helpers import doc_submit_body
 from tests.proxy.helpers import proxy_process
 
 SECRET_KEY = "sk-live-7f3a9c0e1b2d4f6a"
+SIGNED = {
+    "webhook-id": "msg_1",
+    "webhook-timestamp": "1767225600",
+    "webhook-signature": "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
+}
 
 
 def _zip() -> bytes:
@@ -33,13 +39,11 @@ def _lines(path: Path) -> list[dict[str, object]]:
 
 
 def test_a_recording_survives_ctrl_c_and_holds_no_secret(
-    live_server: LiveServer, tmp_path: Path
+    live_server: LiveServer, tmp_path: Path, webhook_receiver: WebhookReceiver
 ) -> None:
     record = tmp_path / "traffic.jsonl"
-    with proxy_process("--upstream", live_server.base_url, "--record", str(record)) as (
-        url,
-        process,
-    ):
+    args = ["--upstream", live_server.base_url, "--record", str(record)]
+    with proxy_process(*args, "--webhook-forward", webhook_receiver.url) as (url, process):
         with segmind_client(url, SECRET_KEY) as sdk:
             urls = sdk.finetune.upload_presigned_url("faces.zip")
             assert httpx.put(urls["presigned_url"], content=_zip()).status_code == 200
@@ -52,14 +56,23 @@ def test_a_recording_survives_ctrl_c_and_holds_no_secret(
             download = sdk.finetune.file_download(details["cloud_storage_url"])
             assert httpx.get(download).status_code == 200
             httpx.get(f"{url}/finetune/request/list", headers={"authorization": "Bearer tok-9"})
+        # a signed delivery (the upstream's), passed on to the app with its signature
+        delivery = {"event": "AVAILABLE", "finetune_id": job_id}
+        hooked = httpx.post(f"{url}/_mock/hooks", json=delivery, headers=SIGNED)
+        assert hooked.status_code == 200
+        (passed,) = webhook_receiver.received
+        assert passed.headers["webhook-signature"] == SIGNED["webhook-signature"]
         # flushed line by line: complete while the proxy still runs
-        assert len(_lines(record)) == 7
+        assert len(_lines(record)) == 8
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
 
     text = record.read_text(encoding="utf-8")
     records = _lines(record)
-    assert len(records) == 7
+    assert len(records) == 8
+    hook = records.pop()
+    assert hook["kind"] == "webhook" and hook["event"] == "AVAILABLE"
+    assert hook["violations"]  # the made-up delivery lacks most of the payload
     assert [r["request"]["method"] for r in records] == [  # type: ignore[index]
         "GET",
         "PUT",
@@ -78,6 +91,7 @@ def test_a_recording_survives_ctrl_c_and_holds_no_secret(
     credentials = parse_qs(urlsplit(urls["presigned_url"]).query)["X-Amz-Credential"]
     credentials += re.findall(r"X-Amz-Credential=([^&]+)", urls["presigned_url"])  # as sent
     credentials += parse_qs(urlsplit(download).query)["AWSAccessKeyId"]
+    signatures.append(SIGNED["webhook-signature"])
     for secret in [SECRET_KEY, "tok-9", *signatures, *credentials]:
         assert secret and secret not in text, secret
     assert "X-Amz-Signature=[redacted]" in text and "[redacted]" in text

@@ -1,41 +1,38 @@
-"""The official SDK through `tunemock proxy` in front of `tunemock serve`: every answer is the
-upstream's, byte for byte (absolute URLs aside, which name the proxy), and a conforming
-upstream leaves the violations list empty."""
+"""The official SDK through `tunemock proxy` in front of `tunemock serve`, the whole journey
+(presigned upload, submit, poll, download, v1 and v2 inference, webhooks): every answer is
+the upstream's, byte for byte (absolute URLs aside, which name the proxy), every webhook
+delivery reaches the app's receiver as the upstream sent it, and a conforming upstream
+leaves the violations list empty."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
 from mock_server.testing.live import LiveServer
-from mock_server.testing.sdk import segmind_client
+from mock_server.testing.receiver import WebhookReceiver
 from tests.fixtures.server import KEY_A
-from tests.inference.params import PARAMS
 from tests.proxy.helpers import RunningProxy, running_proxy
+from tests.proxy.journey import run_journey
 
 #: Headers that differ between two answers to the same request for reasons of time.
 _VOLATILE = {"date", "server", "x-request-id"}
 
 
 @pytest.fixture(params=[1024 * 1024, 16], ids=["buffered", "streamed"])
-def proxy(request: pytest.FixtureRequest, live_server: LiveServer) -> Iterator[RunningProxy]:
-    """The proxy in front of the live mock; with a 16-byte buffer every body but the
-    shortest streams through (rewritten on the fly, its schema left unchecked)."""
-    with running_proxy(live_server.base_url, buffer_bytes=request.param) as running:
+def proxy(
+    request: pytest.FixtureRequest, live_server: LiveServer, webhook_receiver: WebhookReceiver
+) -> Iterator[RunningProxy]:
+    """The proxy in front of the live mock, forwarding webhooks to the app's receiver; with
+    a 16-byte buffer every body but the shortest streams through (rewritten on the fly, its
+    schema left unchecked)."""
+    with running_proxy(
+        live_server.base_url, buffer_bytes=request.param, webhook_forward=webhook_receiver.url
+    ) as running:
         yield running
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("a.txt", "TOK")
-    return buffer.getvalue()
 
 
 class Capture:
@@ -76,50 +73,55 @@ def _unframed(headers: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k not in ("content-length", "transfer-encoding")}
 
 
-def test_sdk_journey_through_the_proxy(proxy: RunningProxy, live_server: LiveServer) -> None:
+def test_sdk_journey_through_the_proxy(
+    proxy: RunningProxy, live_server: LiveServer, webhook_receiver: WebhookReceiver
+) -> None:
     capture = Capture(proxy.url, live_server.base_url)
-    with segmind_client(proxy.url, KEY_A) as sdk:
-        sdk._client.event_hooks["response"].append(capture)
-        urls = sdk.finetune.upload_presigned_url("faces.zip")
-        assert urls["presigned_url"].startswith(proxy.url + "/storage/")
-        put = httpx.put(urls["presigned_url"], content=_zip())
-        assert put.status_code == 200
-        answer = sdk.finetune.submit(
-            name="proxied",
-            data_source_path=urls["s3_url"],
-            instance_prompt="1MAN, in a suit",
-            trigger_word="1MAN",
-            base_model="FLUX_PRO",
-            train_type="LORA",
-            machine_type="NVIDIA_H100",
-            theme="GENERAL",
-            advance_parameters={"iterations": 150},
-        )
-        job_id = answer["finetune_id"]
-        assert sdk.finetune.details(job_id)["finetune"]["status"] == "REQUESTED"
-        assert [j["finetune_id"] for j in sdk.finetune.list()] == [job_id]
-        live_server.advance(3600)  # on the upstream: the proxy has no clock
-        details = sdk.finetune.details(job_id)["finetune"]
-        assert details["status"] == "AVAILABLE"
-        download = sdk.finetune.file_download(details["cloud_storage_url"])
-        assert download.startswith(proxy.url + "/storage/")
-        model = httpx.get(download)
-        assert model.status_code == 200 and model.content
-        _same_answer(model, proxy.url, live_server.base_url)
-        image = sdk.run_sync("flux-dev-finetuned", finetune_id=job_id, **PARAMS)
-        assert image.headers["content-type"] == "image/jpeg"
-        job = sdk.submit_async("flux-dev-finetuned", finetune_id=job_id, **PARAMS)
-        assert job.status_url.startswith(proxy.url)
-        assert job.status()["status"] in ("QUEUED", "PROCESSING")
-        live_server.advance(600)
-        assert job.status()["status"] == "COMPLETED"
-        result: dict[str, Any] = job.result()
-        assert result["status"] == "COMPLETED"
 
-    assert capture.compared >= 7  # details twice, list, download URL, v2 status twice, result
+    def delivered() -> None:
+        httpx.post(f"{live_server.base_url}/_mock/webhooks/flush", json={}).raise_for_status()
+        webhook_receiver.wait_for(3)
+
+    got = run_journey(
+        proxy.url,
+        KEY_A,
+        live_server.advance,
+        hook_url="https://app.example/hooks",  # the app's public URL, as it registers it
+        delivered=delivered,
+        watch=capture,
+    )
+    assert got.statuses == ["REQUESTED", "AVAILABLE", "QUEUED", "COMPLETED"]
+    by_path = {a.request.url.path: a for a in got.answers}
+    assert (
+        by_path["/finetune/request/upload/pre-signed-url"]
+        .json()["presigned_url"]
+        .startswith(proxy.url + "/storage/")
+    )
+    assert by_path["/v1/flux-dev-finetuned"].headers["content-type"] == "image/jpeg"
+    # details twice, list, download URL, the model, v2 status twice, result, webhook list
+    assert capture.compared >= 8
+
+    # the upstream delivered to the proxy's receiver, which passed each on unchanged
+    (hook,) = httpx.get(f"{live_server.base_url}/webhook/get", headers={"x-api-key": KEY_A}).json()[
+        "webhooks"
+    ]
+    assert hook["webhook_url"] == f"{proxy.url}/_mock/hooks"
+    received = webhook_receiver.received
+    assert [r.json()["event"] for r in received] == [
+        "TRAINING_COMPLETED",
+        "INFERENCE_QUEUED",
+        "AVAILABLE",
+    ]
+    sent = httpx.get(f"{live_server.base_url}/_mock/webhooks/deliveries").json()
+    payloads = [d["payload"] for d in sorted(sent, key=lambda d: d["event"])]
+    assert sorted((r.json() for r in received), key=lambda p: p["event"]) == payloads
+    assert all(r.json()["finetune_id"] == got.job_id for r in received)
 
     journal = httpx.get(f"{proxy.url}/_mock/requests?limit=100").json()
-    assert len(journal) == len(capture.answers) + 2  # and the PUT and the model download
+    assert len(journal) == len(got.answers) + 3  # and the three deliveries
+    hooks = [e for e in journal if e["path"] == "/_mock/hooks"]
+    assert [e["webhook"] for e in reversed(hooks)] == [r.json()["event"] for r in received]
+    assert all(e["status"] == 200 and e["operation"] for e in hooks)
     assert not any(entry["flagged"] for entry in journal), journal
     assert KEY_A not in json.dumps(journal)  # the proxy keeps no key, not even as a tenant
     assert journal[0]["path"].startswith("/v2/requests/")  # newest first
