@@ -159,12 +159,21 @@ def _check_curl(args: list[str], proxy_ports: set[int]) -> None:
         assert SPEC.match(method, url.path) is not None, f"no route {method} {url.path}"
 
 
-def test_every_readme_command_runs_in_a_fresh_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+#: Options whose file a command writes: a later command of the README may read it.
+WRITES = ("record", "output")
+
+
+def test_every_readme_command_runs_in_a_fresh_shell(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """Every program is called where the first command put it, every `tunemock` line parses
     (its subcommand, flags and values exist), a server's line ends its block (the calls to
     it go in the next one, a second shell), and every curl targets a route of the spec (or
     of the proxy, on the proxy's port)."""
-    monkeypatch.chdir(ROOT)  # paths in the commands are the checkout's
+    # paths in the commands are the checkout's, plus the files earlier commands write
+    for entry in ROOT.iterdir():
+        (tmp_path / entry.name).symlink_to(entry)
+    monkeypatch.chdir(tmp_path)
     commands = _shell_commands()
     assert len(commands) >= 15
     proxy_ports = set()
@@ -175,6 +184,12 @@ def test_every_readme_command_runs_in_a_fresh_shell(monkeypatch: pytest.MonkeyPa
     assert proxy_ports, "the README shows the proxy"
     for words, last in commands:
         _check_command(words, last, proxy_ports)
+        program, args = _program(words)
+        if Path(program).name == "tunemock":
+            params = _parse_tunemock(args).params
+            for name in WRITES:
+                if params.get(name):
+                    Path(params[name]).touch()
 
 
 def test_every_readme_synopsis_flag_exists() -> None:
