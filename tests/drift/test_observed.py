@@ -28,7 +28,6 @@ OTHER_KEY = "drift-observed-other-key"
 MUST_RUN = ("schema", "lifecycle", "tenancy", "presign", "positive")
 
 
-
 @pytest.fixture(scope="module")
 def real_mock() -> Iterator[LiveServer]:
     """The mock on a real clock with fast timing (datasets accepted unread: no test reaches
