@@ -219,7 +219,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         journal=RequestJournal(rt.store, config.journal_size),
         # faults act on everything a vendor route does (admin routes exempt)
         faults=FaultInjection(faults, dispatcher.family_for_path),
-        limits=RateLimit(config.rate_limits),
+        limits=RateLimit(config.rate_limits, rt.store),
         keys=ApiKeyAuth(frozenset(config.api_keys), config.key_settings),
         admin=AdminGuard(config.admin_token, config.allowed_hosts, dashboard.login_page),
         dispatcher=dispatcher,

@@ -92,7 +92,7 @@ class Edge:
             refusal, send = await parts.faults.apply(scope, call, send)
         if refusal is None:
             # a limited request never reaches a handler; the tenant is known before one runs
-            refusal = parts.limits.refusal(call) or parts.keys.refusal(scope, call)
+            refusal = await parts.limits.refusal(call) or parts.keys.refusal(scope, call)
         if refusal is not None:
             await refusal(scope, receive, send)
         elif call.by_app:

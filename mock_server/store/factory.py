@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from mock_server.errors import ConfigError
 from mock_server.store.base import Store
 
 
@@ -16,8 +17,12 @@ def open_store(state: Path | str | None) -> Store:
 
         return MemoryStore()
     if is_database_url(state):
-        # imported only here: psycopg is an optional extra ([postgres])
-        from mock_server.store.postgres import PostgresStore
+        try:  # imported only here: psycopg is an optional extra
+            from mock_server.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise ConfigError(
+                f"--state {redacted(str(state))} needs psycopg: pip install 'tunemock[postgres]'"
+            ) from exc
 
         return PostgresStore(str(state))
     from mock_server.store.sqlite import SqliteStore
