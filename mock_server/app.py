@@ -21,7 +21,7 @@ from mock_server.admin import routes as admin_routes
 from mock_server.config import Config
 from mock_server.config_check import check_groups
 from mock_server.credits import Credits
-from mock_server.errors import ConfigError, DomainError
+from mock_server.errors import ConfigError, DomainError, StateUnavailable
 from mock_server.faults import Faults
 from mock_server.files import routes as files_routes
 from mock_server.finetune import routes as finetune_routes
@@ -208,6 +208,10 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
             log.warning("disk full on %s %s: %s", request.method, request.url.path, full)
             family = dispatcher.family_for_path(request.url.path)
             return error_response(family, 507, f"Insufficient storage on the mock: {full}")
+        if isinstance(exc, StateUnavailable):  # no bug either: the database is down
+            log.warning("%s %s: %s", request.method, request.url.path, exc.message)
+            family = dispatcher.family_for_path(request.url.path)
+            return error_response(family, 503, exc.message, headers={"Retry-After": "1"})
         if not isinstance(exc, InjectedDrop):
             log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         family = dispatcher.family_for_path(request.url.path)

@@ -19,7 +19,7 @@ import anyio.to_thread
 import psycopg
 import psycopg_pool
 
-from mock_server.errors import ConfigError, Conflict
+from mock_server.errors import ConfigError, Conflict, StateUnavailable
 from mock_server.store.base import Record, decode, encode_doc
 from mock_server.store.factory import redacted
 from mock_server.store.packing import unpack_batch
@@ -77,6 +77,7 @@ class PostgresStore:
             min_size=2,
             max_size=_POOL_SIZE,
             kwargs={"autocommit": True},  # reads need no transaction; writes open their own
+            timeout=_CONNECT_SECONDS,  # a request waits this long for a connection, then 503
             open=False,
         )
         self._pool.open(wait=True, timeout=_CONNECT_SECONDS)
@@ -85,19 +86,31 @@ class PostgresStore:
 
     @contextmanager
     def _read(self) -> Iterator[Conn]:
-        with self._pool.connection() as conn:
+        with self._unavailable_as_503(), self._pool.connection() as conn:
             yield conn
 
     @contextmanager
     def _write(self, notify: bool = True) -> Iterator[Conn]:
         """One transaction; committed with a notification to every instance's change mark
         (`notify`), rolled back if the block raises."""
-        with self._pool.connection() as conn, conn.transaction():
+        with self._unavailable_as_503(), self._pool.connection() as conn, conn.transaction():
             yield conn
             if notify:
                 conn.execute(NOTIFY)
         if notify:
             self._mark.bump()
+
+    @contextmanager
+    def _unavailable_as_503(self) -> Iterator[None]:
+        """A lost or refused connection is StateUnavailable (503, retry), not a bug (500):
+        the pool drops a broken connection and opens new ones when the server is back."""
+        try:
+            yield
+        except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StateUnavailable(
+                f"The mock's state database is unavailable ({redacted(self.url)}): {first}"
+            ) from exc
 
     # --- records -------------------------------------------------------------------------
 

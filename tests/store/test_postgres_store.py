@@ -16,6 +16,7 @@ from mock_server.errors import ConfigError
 from mock_server.store.postgres import PostgresStore
 from mock_server.store.postgres_schema import MIGRATIONS
 from tests.fixtures import postgres as pg
+from tests.fixtures.server import KEY_A, running_app
 
 
 @pytest.fixture
@@ -143,3 +144,23 @@ def test_missing_server_binaries_fail_with_the_install_line(
         pass
     assert str(failed.value) == pg.MISSING
     assert "apt-get install postgresql" in pg.MISSING
+
+
+@pytest.mark.anyio
+async def test_a_database_that_goes_away_is_a_503_and_coming_back_heals() -> None:
+    # a cluster of its own: this test stops it
+    with pg.postgres_server() as server:
+        url = server.create_database()
+        async with running_app(KEY_A, state=url, clock="virtual", datasets="skip") as client:
+            assert (await client.get("/finetune/request/list")).status_code == 200
+            server.stop("fast")
+            try:
+                down = await client.get("/finetune/request/list")
+                assert down.status_code == 503
+                assert "state database is unavailable" in down.json()["error"]
+                assert down.headers["retry-after"] == "1"
+            finally:
+                server.start()
+            statuses = [(await client.get("/finetune/request/list")).status_code for _ in range(4)]
+            assert statuses[-1] == 200  # the pool drops the broken connections, opens new ones
+            assert set(statuses) <= {200, 503}
