@@ -92,6 +92,33 @@ def test_a_job_submitted_through_one_is_read_listed_and_advanced_through_the_oth
     assert _details(second, KEY_A, job_id)["status"] == "AVAILABLE"
 
 
+def test_fault_rules_and_the_journal_are_shared(two: tuple[LiveServer, LiveServer]) -> None:
+    first, second = two
+    rule = {
+        "match": {"method": "GET", "path": "/finetune/request/list", "api_key": None},
+        "action": {"status": 503},
+        "count": 1,
+    }
+    made = httpx.post(f"{first.base_url}/_mock/faults", json=rule)
+    assert made.status_code == 201, made.text
+    assert [r["id"] for r in httpx.get(f"{second.base_url}/_mock/faults").json()] == [
+        made.json()["id"]
+    ]
+    url = "/finetune/request/list"
+    faulted = httpx.get(f"{second.base_url}{url}", headers={"x-api-key": KEY_A})
+    again = httpx.get(f"{first.base_url}{url}", headers={"x-api-key": KEY_A})
+    assert (faulted.status_code, again.status_code) == (503, 200)  # count 1: once in all
+
+    # one journal: each instance writes its entries in batches (~20-40 ms after a request)
+    deadline = time.monotonic() + 10  # a hang guard, not a speed limit
+    while True:
+        newest = httpx.get(f"{second.base_url}/_mock/requests", params={"limit": 2}).json()
+        if len(newest) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert [(e["path"], e["status"]) for e in newest] == [(url, 200), (url, 503)]
+
+
 def test_credits_are_spent_once_across_instances(postgres_url: str, tmp_path: Path) -> None:
     config = _config(tmp_path, {"costs": {"finetune": 1}})
     with_credits = _serve_two(postgres_url, "--config", config)
