@@ -273,3 +273,19 @@ def test_kill_9_of_one_instance_mid_burst(
             time.sleep(0.2)
     finally:
         pair.close()
+
+
+def _next_mark(lines: Iterator[str]) -> str:
+    return next(line for line in lines if line.startswith("data:"))
+
+
+def test_the_dashboard_events_of_one_instance_wake_on_the_others_writes(
+    two: tuple[LiveServer, LiveServer],
+) -> None:
+    first, second = two
+    with httpx.stream("GET", f"{second.base_url}/_mock/ui/events", timeout=30) as events:
+        lines = events.iter_lines()
+        before = _next_mark(lines)  # the stream's first mark: the state as it is
+        assert _submit(first, KEY_A, "seen-by-the-other").status_code == 200
+        after = _next_mark(lines)  # the next: the write through the other instance
+    assert before != after
