@@ -151,14 +151,23 @@ def test_one_rate_limit_counts_requests_to_both_instances(
     limited = _serve_two(postgres_url, "--config", config)
     first, second = next(limited)
     try:
-        headers = {"x-api-key": KEY_A}
-        with httpx.Client(headers=headers) as client:
-            statuses = [
-                client.get(f"{server.base_url}/finetune/request/list").status_code
-                for server in (first, second, first, second)
-            ]
-        assert statuses[:2] == [200, 200]
-        assert statuses[2:] == [429, 429]  # the third quick request, to either instance
+        # six requests at once, three to each instance: a bucket per instance would let
+        # four through; the shared one lets two (the burst) and answers the rest 429, so
+        # each instance refuses at least one. At once: a token comes back every 0.5 s.
+        start = threading.Barrier(6)
+
+        def ask(server: LiveServer) -> tuple[str, int]:
+            start.wait()
+            answer = httpx.get(
+                f"{server.base_url}/finetune/request/list", headers={"x-api-key": KEY_A}
+            )
+            return server.base_url, answer.status_code
+
+        with ThreadPoolExecutor(6) as pool:
+            outcomes = list(pool.map(ask, [first, second] * 3))
+        assert Counter(status for _, status in outcomes) == {200: 2, 429: 4}
+        refused_by = {base for base, status in outcomes if status == 429}
+        assert refused_by == {first.base_url, second.base_url}
         other = httpx.get(f"{second.base_url}/finetune/request/list", headers={"x-api-key": KEY_B})
         assert other.status_code == 200  # a bucket per key
     finally:
