@@ -21,7 +21,7 @@ from mock_server.admin import routes as admin_routes
 from mock_server.config import Config
 from mock_server.config_check import check_groups
 from mock_server.credits import Credits
-from mock_server.errors import ConfigError, DomainError
+from mock_server.errors import ConfigError, DomainError, StateUnavailable
 from mock_server.faults import Faults
 from mock_server.files import routes as files_routes
 from mock_server.finetune import routes as finetune_routes
@@ -219,6 +219,10 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
             log.warning("disk full on %s %s: %s", request.method, request.url.path, full)
             family = dispatcher.family_for_path(request.url.path)
             return error_response(family, 507, f"Insufficient storage on the mock: {full}")
+        if isinstance(exc, StateUnavailable):  # no bug either: the database is down
+            log.warning("%s %s: %s", request.method, request.url.path, exc.message)
+            family = dispatcher.family_for_path(request.url.path)
+            return error_response(family, 503, exc.message, headers={"Retry-After": "1"})
         if not isinstance(exc, InjectedDrop):
             log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         family = dispatcher.family_for_path(request.url.path)
@@ -230,7 +234,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         journal=RequestJournal(rt.store, config.journal_size),
         # faults act on everything a vendor route does (admin routes exempt)
         faults=FaultInjection(faults, dispatcher.family_for_path),
-        limits=RateLimit(config.rate_limits),
+        limits=RateLimit(config.rate_limits, rt.store),
         keys=ApiKeyAuth(frozenset(config.api_keys), config.key_settings),
         admin=AdminGuard(config.admin_token, config.allowed_hosts, dashboard.login_page),
         dispatcher=dispatcher,

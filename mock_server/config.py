@@ -14,6 +14,7 @@ import yaml
 from mock_server.config_check import check_document, closest
 from mock_server.errors import ConfigError
 from mock_server.outbound.policy import KEYWORDS, TargetPolicy
+from mock_server.store.factory import is_database_url
 
 Timing = Literal["instant", "fast", "realistic"]
 ClockKind = Literal["real", "virtual"]
@@ -29,7 +30,8 @@ class Config:
     port: int = 8000
     timing: Timing = "fast"
     clock: ClockKind = "real"
-    state: Path | None = None  # SQLite file; None = in memory
+    # a SQLite file, or a postgresql:// URL (several instances share it); None = in memory
+    state: Path | str | None = None
     workers: int = 1
     spec_dir: Path | None = None  # None = the shipped openapi/
     max_json_bytes: int = 10 * 1024 * 1024
@@ -110,6 +112,8 @@ def _coerce(values: Mapping[str, Any], source: str = "setting") -> dict[str, Any
                 value = float(value)
             elif kind.startswith("bool") and isinstance(value, str):
                 value = value.strip().lower() in ("1", "true", "yes", "on")
+            elif key == "state" and is_database_url(value):
+                pass  # a URL stays text: as a Path its "//" would fold to "/"
             elif "Path" in kind and value is not None:
                 value = Path(value)
             elif kind.startswith("tuple[str"):

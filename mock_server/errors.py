@@ -3,7 +3,8 @@
 TunemockError
 ├── SpecError          a spec file is missing, unreadable or invalid
 ├── ConfigError        a setting (file, env, flag) is unknown or malformed
-└── (more come with the mock's domain: NotFound, Conflict, InsufficientCredits, ...)
+└── DomainError        a request the domain refuses: NotFound, Conflict, InsufficientCredits,
+                       StateUnavailable (the shared database is down: 503), ...
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ class IllegalTransition(DomainError):
     """A forced status change along no edge of the lifecycle."""
 
     status = 409
+
+
+class StateUnavailable(DomainError):
+    """The shared state's database cannot be reached (a PostgreSQL restart, a network cut):
+    the request is answered 503 and may be retried; nothing was half written."""
+
+    status = 503
 
 
 class InvalidInput(DomainError):

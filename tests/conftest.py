@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.fixtures.spec",
     "tests.fixtures.server",
     "tests.fixtures.static",
+    "tests.fixtures.postgres",
 ]

@@ -13,6 +13,7 @@ from mock_server.clock import iso
 from mock_server.errors import NotFound
 from mock_server.http.context import Handler, HandlerContext
 from mock_server.spec.loader import VENDOR_FAMILIES
+from mock_server.store.factory import described
 
 
 def _kinds(ctx: HandlerContext) -> dict[str, JobKind]:
@@ -37,7 +38,7 @@ async def health(ctx: HandlerContext) -> Response:
             "operations": sum(1 for op in rt.spec.operations if op.family in vendor),
             "clock": rt.clock.kind,
             "timing": rt.timing.name,
-            "state": str(rt.config.state) if rt.config.state else "memory",
+            "state": described(rt.config.state),
         }
     )
 

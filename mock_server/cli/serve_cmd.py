@@ -23,6 +23,7 @@ from mock_server.errors import TunemockError
 from mock_server.http.admin_guard import default_allowed_hosts, is_loopback
 from mock_server.scenario import DEMO_SCENARIO
 from mock_server.spec.loader import VENDOR_FAMILIES
+from mock_server.store.factory import described
 
 
 def banner(config: Config, apis: list[str]) -> str:
@@ -37,7 +38,7 @@ def banner(config: Config, apis: list[str]) -> str:
             f"[bold]tunemock[/bold] listening on [cyan]{base}[/cyan]",
             f"  APIs     {', '.join(apis)}",
             f"  timing   {config.timing} · clock {config.clock} · "
-            f"state {config.state or 'in memory'} · workers {config.workers} · "
+            f"state {described(config.state)} · workers {config.workers} · "
             f"datasets {config.datasets}",
             f"  keys     x-api-key: {keys} (each key is a tenant)",
             f"  ui       [cyan]{base}/_mock/ui/[/cyan]  (the dashboard)",
@@ -64,7 +65,7 @@ def checked(config: Config) -> Config:
     if config.workers > 1 and config.replay is not None:
         raise click.UsageError("--replay serves from one process: its queues are in memory")
     if config.workers > 1 and config.state is None:
-        raise click.UsageError("--workers > 1 needs --state FILE: memory is per process")
+        raise click.UsageError("--workers > 1 needs --state FILE or URL: memory is per process")
     if not is_loopback(config.host) and not config.admin_token and not config.insecure_admin:
         raise click.ClickException(
             f"--host {config.host} would open /_mock (reset, every key) and the dashboard to "
@@ -102,9 +103,9 @@ def _serve_workers(config: uvicorn.Config, sock: socket.socket) -> None:
 )
 @click.option(
     "--state",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="SQLite file: state survives restarts and kill -9 [default: in memory].",
+    help="SQLite file (state survives restarts and kill -9), or postgresql://USER@HOST/DB "
+    "(several instances share it) [default: in memory].",
 )
 @click.option(
     "--config",
@@ -176,7 +177,7 @@ def serve(
     port: int | None,
     timing: str | None,
     clock: str | None,
-    state: Path | None,
+    state: str | None,
     config_file: Path | None,
     datasets: str | None,
     workers: int | None,

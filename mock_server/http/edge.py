@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_server.errors import StateUnavailable
 from mock_server.http.admin_guard import AdminGuard
 from mock_server.http.auth import ApiKeyAuth
 from mock_server.http.call import Call, classify
@@ -71,16 +72,17 @@ class Edge:
             # as Starlette's ServerErrorMiddleware does (it does so itself around the app's own
             # routes): the mock's answer to its own bug (500 in the vendor's format, unless an
             # answer has started), then the error goes on to the server, which logs it. A
-            # full disk is answered (507) and logged by `crashed`, and is no bug to raise.
-            disk_full = full_disk(exc) is not None
+            # full disk (507) or an unreachable state database (503) is answered and logged
+            # by `crashed`, and is no bug to raise.
+            expected = full_disk(exc) is not None or isinstance(exc, StateUnavailable)
             if call.by_app:
-                if disk_full and exchange.answered:
+                if expected and exchange.answered:
                     return
                 raise
             crash = await parts.crashed(Request(scope), exc)
             if not exchange.answered:
                 await crash(scope, receive, send)
-            if not disk_full:
+            if not expected:
                 raise
         finally:
             if not parts.journal.skips(call.path):
@@ -94,7 +96,7 @@ class Edge:
             refusal, send = await parts.faults.apply(scope, call, send)
         if refusal is None:
             # a limited request never reaches a handler; the tenant is known before one runs
-            refusal = parts.limits.refusal(call) or parts.keys.refusal(scope, call)
+            refusal = await parts.limits.refusal(call) or parts.keys.refusal(scope, call)
         if refusal is not None:
             await refusal(scope, receive, send)
             return

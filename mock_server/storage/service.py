@@ -20,11 +20,12 @@ PREFIX = "/storage/"
 _SECRET_KEY = "storage.secret"
 
 
-def storage_root(state: Path | None, configured: Path | None) -> Path:
-    """Where blobs live: the configured folder, beside the SQLite file, or a temp dir."""
+def storage_root(state: Path | str | None, configured: Path | None) -> Path:
+    """Where blobs live: the configured folder, beside the SQLite file, or a temp dir (also
+    with a database: instances sharing uploads need --storage-dir on a shared folder)."""
     if configured is not None:
         return configured
-    if state is not None:
+    if isinstance(state, Path):
         return state.with_name(state.name + ".blobs")
     return scratch.make()
 

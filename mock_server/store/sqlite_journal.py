@@ -23,6 +23,14 @@ from mock_server.store.packing import pack_batch
 
 log = logging.getLogger("tunemock")
 
+#: The batches older than the newest that hold `keep` (the one parameter) entries between
+#: them go; standard SQL, PostgresStore's journal trims with it too.
+TRIM = (
+    "DELETE FROM journal WHERE seq < (SELECT seq FROM"
+    " (SELECT seq, SUM(n) OVER (ORDER BY seq DESC) AS newer FROM journal) AS sizes"
+    " WHERE newer >= ? ORDER BY seq DESC LIMIT 1)"
+)
+
 
 class JournalWriter:
     """Batches `append`s into one transaction each; `flush` writes what waits now."""
@@ -91,16 +99,14 @@ class JournalWriter:
             if not waiting:
                 return
             keep = max(waiting[-1][1], 0)
-            batch = pack_batch([entry for entry, _ in waiting], keep)
-            with self._write() as conn:
-                conn.execute("INSERT INTO journal (entry, n) VALUES (?, ?)", (batch, len(waiting)))
-                # the batches older than the newest that hold `keep` entries between them go
-                conn.execute(
-                    "DELETE FROM journal WHERE seq < (SELECT seq FROM"
-                    " (SELECT seq, SUM(n) OVER (ORDER BY seq DESC) AS newer FROM journal)"
-                    " WHERE newer >= ? ORDER BY seq DESC LIMIT 1)",
-                    (keep,),
-                )
+            self._store_batch(pack_batch([entry for entry, _ in waiting], keep), len(waiting), keep)
+
+    def _store_batch(self, batch: bytes, n: int, keep: int) -> None:
+        """Write one packed batch of `n` entries and trim the journal to `keep` entries (a
+        store of another database overrides this)."""
+        with self._write() as conn:
+            conn.execute("INSERT INTO journal (entry, n) VALUES (?, ?)", (batch, n))
+            conn.execute(TRIM, (keep,))
 
     def drop_pending(self) -> None:
         """Forget what waits (a reset deletes the journal)."""

@@ -6,7 +6,9 @@ records or meta, in any worker: a delivery's attempt, a forced move, a clock adv
 newest journal entry (every API call, the dashboard's own actions included), the clock and
 how many records of each kind exist. None of it reads every delivery or job, so an idle
 open tab costs a few cheap reads a poll, whatever is stored. A real clock moves statuses
-without any write, so its time is part of the fingerprint too (to the second).
+without any write, so its time is part of the fingerprint too (to the second). Between
+polls the stream wakes at once when the change mark moves (with PostgreSQL, on another
+instance's LISTEN/NOTIFY too).
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ import anyio.to_thread
 from mock_server.clock import iso
 from mock_server.ui.views import Services
 
-#: How often the stream looks for a change, and how long one connection lasts (the browser
-#: reconnects by itself; a bounded stream never holds a server's shutdown up).
+#: How often the stream looks for a change at the latest (sooner after a write), and how
+#: long one connection lasts (the browser reconnects by itself; a bounded stream never holds
+#: a server's shutdown up).
 POLL_SECONDS = 0.4
+WAKE_SECONDS = 0.05  # how often the change mark is looked at in between
 STREAM_SECONDS = 25.0
 RETRY_MS = 500
 
@@ -58,4 +62,15 @@ async def stream(s: Services, once: bool = False) -> AsyncIterator[str]:
                 yield f"event: change\ndata: {mark}\n\n"
                 if once:
                     return
-            await anyio.sleep(POLL_SECONDS)
+            await _until_written(s, POLL_SECONDS)
+
+
+async def _until_written(s: Services, at_most: float) -> None:
+    """Wait until the store's change mark moves (a write by this process or, through the
+    store, by any other: SQLite's WAL header, PostgreSQL's LISTEN/NOTIFY; reading the mark
+    costs no query), or `at_most` seconds: the journal and a real clock move without one."""
+    store = s.rt.store
+    seen = store.changes()
+    with anyio.move_on_after(at_most):
+        while store.changes() == seen:
+            await anyio.sleep(WAKE_SECONDS)

@@ -15,8 +15,8 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Modules that run only where their extra is installed: the pytest plugin runs inside
-#: pytest, and the SDK router says what to install (tested below).
-OPTIONAL = {"pytest", "segmind"}
+#: pytest, and the SDK router and the PostgreSQL store say what to install (tested below).
+OPTIONAL = {"pytest", "segmind", "psycopg", "psycopg_pool"}
 
 
 def _imported_top_level(package: str) -> set[str]:
@@ -63,3 +63,18 @@ def test_the_sdk_router_says_what_to_install_when_the_sdk_is_missing() -> None:
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert "pip install 'tunemock[sdk]'" in last, done.stderr
+
+
+def test_the_postgresql_store_says_what_to_install_when_psycopg_is_missing() -> None:
+    script = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from mock_server.store import open_store\n"
+        "open_store('postgresql://me:secret@127.0.0.1:9/db')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert "pip install 'tunemock[postgres]'" in last, done.stderr
+    assert "secret" not in done.stderr  # the password never reaches a message

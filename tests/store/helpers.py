@@ -5,7 +5,26 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from mock_server.store.base import Store
+from mock_server.store.memory import MemoryStore
 from mock_server.store.sqlite import SqliteStore
+
+#: The stores every contract test runs against.
+KINDS = ["memory", "sqlite", "postgresql"]
+
+
+def open_kind(kind: str, path: Path, request: pytest.FixtureRequest) -> Store:
+    """A fresh store of a kind: SQLite in the file `path`, PostgreSQL in a new database of the
+    test process's throwaway server (tests.fixtures.postgres)."""
+    if kind == "memory":
+        return MemoryStore()
+    if kind == "sqlite":
+        return SqliteStore(path)
+    from mock_server.store.postgres import PostgresStore
+
+    return PostgresStore(request.getfixturevalue("postgres_url"))
 
 
 def traced_store(path: Path) -> tuple[SqliteStore, list[str]]:

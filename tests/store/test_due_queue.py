@@ -1,5 +1,5 @@
-"""The store's due queue and new-record feed, held by MemoryStore and SqliteStore alike: what
-the webhook dispatcher finds due work with, instead of reading every job."""
+"""The store's due queue and new-record feed, held by the memory, SQLite and PostgreSQL stores
+alike: what the webhook dispatcher finds due work with, instead of reading every job."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from mock_server.store.base import Store
-from mock_server.store.memory import MemoryStore
 from mock_server.store.sqlite import SqliteStore
+from tests.store.helpers import KINDS, open_kind
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.db")
+    # a nested path: SqliteStore must create the missing parent directory
+    opened = open_kind(request.param, tmp_path / "state" / "s.db", request)
     yield opened
     opened.close()
 

@@ -1,5 +1,5 @@
-"""The `Store` contract, held by MemoryStore and SqliteStore alike, plus what only a file can
-promise (restarts, several processes, kill -9)."""
+"""The `Store` contract, held by the memory, SQLite and PostgreSQL stores alike, plus what only
+a file can promise (restarts, several processes, kill -9)."""
 
 from __future__ import annotations
 
@@ -27,16 +27,15 @@ from mock_server.store.memory import MemoryStore
 from mock_server.store.packing import unpack_batch
 from mock_server.store.sqlite import SqliteStore
 from mock_server.store.sqlite_journal import JournalWriter
+from tests.store.helpers import KINDS, open_kind
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     # a nested path: SqliteStore must create the missing parent directory
-    opened: Store = (
-        MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "state" / "s.db")
-    )
+    opened = open_kind(request.param, tmp_path / "state" / "s.db", request)
     yield opened
     opened.close()
 

@@ -1,0 +1,316 @@
+"""The shared store (--state postgresql://...): one PostgreSQL database that several tunemock
+instances, on one host or many, use at once; every piece of state (records, meta, the
+journal, the due queue) lives there, none in a process.
+
+Atomicity comes from the database: a read-change-write (`update`, `update_meta`) holds the
+row's lock (SELECT ... FOR UPDATE) from its read to its commit, so two instances changing
+one job, one delivery's lease or one key's credits take turns, and neither change is lost.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import anyio.to_thread
+import psycopg
+import psycopg_pool
+
+from mock_server.errors import ConfigError, Conflict, StateUnavailable
+from mock_server.store.base import Record, decode, encode_doc
+from mock_server.store.factory import redacted
+from mock_server.store.packing import unpack_batch
+from mock_server.store.postgres_changes import NOTIFY, ChangeMark
+from mock_server.store.postgres_schema import NewerSchema, migrate
+from mock_server.store.sqlite_journal import TRIM, JournalWriter
+
+_COLUMNS = "kind, id, tenant, doc, version, seq"
+_CONNECT_SECONDS = 15
+_POOL_SIZE = 16  # connections per instance; PostgreSQL's default allows 100 in all
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+
+
+def _record(row: tuple[Any, ...]) -> Record:
+    kind, id, tenant, text, version, seq = row
+    return Record(kind, id, tenant, text, version, seq)
+
+
+def _tenant_clause(tenant: str | None) -> tuple[str, tuple[str, ...]]:
+    return ("", ()) if tenant is None else (" AND tenant = %s", (tenant,))
+
+
+def _no_sqlite() -> AbstractContextManager[sqlite3.Connection]:
+    raise NotImplementedError("PostgresStore's journal writes through its own connections")
+
+
+class _Journal(JournalWriter):
+    """The request journal in batches (store.sqlite_journal), written to PostgreSQL."""
+
+    def __init__(self, write: Callable[[], AbstractContextManager[Conn]]) -> None:
+        super().__init__(_no_sqlite)
+        self._write_pg = write
+
+    def _store_batch(self, batch: bytes, n: int, keep: int) -> None:
+        with self._write_pg() as conn:
+            conn.execute("INSERT INTO journal (entry, n) VALUES (%s, %s)", (batch, n))
+            conn.execute(TRIM.replace("?", "%s"), (keep,))
+
+
+class PostgresStore:
+    """`Store` in one PostgreSQL database, shared by every instance pointed at it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            # one connection first: a wrong URL or a missing database is its own error at
+            # once (a pool would retry until its timeout), and the schema is there after it
+            with psycopg.connect(url, autocommit=True, connect_timeout=_CONNECT_SECONDS) as conn:
+                migrate(conn)
+        except (psycopg.Error, NewerSchema) as exc:
+            raise ConfigError(f"--state {redacted(url)}: {exc}") from exc
+        self._pool = psycopg_pool.ConnectionPool(
+            url,
+            min_size=2,
+            max_size=_POOL_SIZE,
+            kwargs={"autocommit": True},  # reads need no transaction; writes open their own
+            timeout=_CONNECT_SECONDS,  # a request waits this long for a connection, then 503
+            open=False,
+        )
+        self._pool.open(wait=True, timeout=_CONNECT_SECONDS)
+        self._mark = ChangeMark(url)
+        self._journal = _Journal(lambda: self._write(notify=False))
+
+    @contextmanager
+    def _read(self) -> Iterator[Conn]:
+        with self._unavailable_as_503(), self._pool.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self, notify: bool = True) -> Iterator[Conn]:
+        """One transaction; committed with a notification to every instance's change mark
+        (`notify`), rolled back if the block raises."""
+        with self._unavailable_as_503(), self._pool.connection() as conn, conn.transaction():
+            yield conn
+            if notify:
+                conn.execute(NOTIFY)
+        if notify:
+            self._mark.bump()
+
+    @contextmanager
+    def _unavailable_as_503(self) -> Iterator[None]:
+        """A lost or refused connection is StateUnavailable (503, retry), not a bug (500):
+        the pool drops a broken connection and opens new ones when the server is back."""
+        try:
+            yield
+        except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StateUnavailable(
+                f"The mock's state database is unavailable ({redacted(self.url)}): {first}"
+            ) from exc
+
+    # --- records -------------------------------------------------------------------------
+
+    def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
+        text = encode_doc(doc)
+        with self._write() as conn:
+            # Inserts of one kind take turns, so seqs are committed in their order: a reader
+            # of `records_after` (the dispatcher's feed, in any instance) never passes a seq
+            # whose record commits later.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (kind,))
+            row = conn.execute(
+                "INSERT INTO records (kind, id, tenant, doc, version) VALUES (%s, %s, %s, %s, 1)"
+                " ON CONFLICT (kind, id) DO NOTHING RETURNING seq",
+                (kind, id, tenant, text),
+            ).fetchone()
+            if row is None:
+                raise Conflict(f"{kind} {id!r} exists already")
+        return Record(kind, id, tenant, text, 1, int(row[0]))
+
+    async def insert_grouped(
+        self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]
+    ) -> Record:
+        # no group commit here: each insert is its own transaction, off the event loop
+        return await anyio.to_thread.run_sync(self.insert, kind, tenant, id, doc)
+
+    def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
+        clause, args = _tenant_clause(tenant)
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM records WHERE kind = %s AND id = %s{clause}",
+                (kind, id, *args),
+            ).fetchone()
+        return None if row is None else _record(row)
+
+    def list(self, kind: str, tenant: str | None, limit: int | None = None) -> Sequence[Record]:
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0, not {limit}")
+        clause, args = _tenant_clause(tenant)
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM records WHERE kind = %s{clause}"
+                " ORDER BY seq DESC LIMIT %s",
+                (kind, *args, limit),  # LIMIT NULL: no limit
+            ).fetchall()
+        return [_record(row) for row in rows]
+
+    def update(
+        self,
+        kind: str,
+        id: str,
+        tenant: str | None,
+        change: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    ) -> Record | None:
+        clause, args = _tenant_clause(tenant)
+        with self._write() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM records WHERE kind = %s AND id = %s{clause} FOR UPDATE",
+                (kind, id, *args),
+            ).fetchone()
+            if row is None:
+                return None
+            old = _record(row)
+            text = encode_doc(change(old.doc))
+            conn.execute(
+                "UPDATE records SET doc = %s, version = %s WHERE seq = %s",
+                (text, old.version + 1, old.seq),
+            )
+        return Record(kind, id, old.tenant, text, old.version + 1, old.seq)
+
+    def delete(self, kind: str, id: str, tenant: str | None) -> bool:
+        clause, args = _tenant_clause(tenant)
+        with self._write() as conn:
+            cursor = conn.execute(
+                f"DELETE FROM records WHERE kind = %s AND id = %s{clause}", (kind, id, *args)
+            )
+        return cursor.rowcount > 0
+
+    def count(self, kind: str, tenant: str | None) -> int:
+        clause, args = _tenant_clause(tenant)
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT COUNT(*) FROM records WHERE kind = %s{clause}", (kind, *args)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def records_after(self, kind: str, seq: int, limit: int) -> Sequence[Record]:
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM records WHERE kind = %s AND seq > %s"
+                " ORDER BY seq LIMIT %s",
+                (kind, seq, max(limit, 0)),
+            ).fetchall()
+        return [_record(row) for row in rows]
+
+    # --- meta ----------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> Any | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
+        return None if row is None else decode(row[0])
+
+    def set_meta(self, key: str, value: Any) -> None:
+        text = encode_doc(value)
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (%s, %s)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, text),
+            )
+
+    def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
+        with self._write() as conn:
+            # the row exists (a JSON null reads as unset) so that its lock serialises
+            # every writer of the key, the first one included; a failed change rolls back
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (%s, 'null') ON CONFLICT (key) DO NOTHING",
+                (key,),
+            )
+            row = conn.execute(
+                "SELECT value FROM meta WHERE key = %s FOR UPDATE", (key,)
+            ).fetchone()
+            encoded = encode_doc(change(None if row is None else decode(row[0])))
+            conn.execute("UPDATE meta SET value = %s WHERE key = %s", (encoded, key))
+        return decode(encoded)
+
+    # --- journal -------------------------------------------------------------------------
+
+    def append_journal(self, entry: Mapping[str, Any], keep: int) -> None:
+        """Batched as SqliteStore's journal is: one transaction per ~20 ms of requests, not
+        one per request, off the request's path."""
+        self._journal.append(entry, keep)
+
+    def journal(self, limit: int) -> Sequence[Mapping[str, Any]]:
+        self._journal.flush()  # this process's own entries, however recent
+        found: list[dict[str, Any]] = []
+        cap = max(limit, 0)
+        with self._read() as conn:
+            # only the newest batches that hold `cap` entries: the dashboard's live view asks
+            # for the newest one every 0.4 s
+            rows = conn.execute(
+                "SELECT entry FROM (SELECT seq, entry, SUM(n) OVER (ORDER BY seq DESC) - n"
+                " AS newer FROM journal) AS sizes WHERE newer < %s ORDER BY seq DESC",
+                (cap,),
+            ).fetchall()
+        first = True
+        for (stored,) in rows:  # newest batch first, until `cap` entries are in hand
+            if len(found) >= cap:
+                break
+            keep, entries = unpack_batch(stored)
+            if keep is not None and first:  # the newest batch says how many to keep
+                cap = min(cap, keep)
+            first = False
+            found += itertools.islice(entries, cap - len(found))
+        # batches of several instances overlap in time: entries in the order they were made
+        found.sort(key=lambda entry: str(entry.get("at") or ""), reverse=True)
+        return found
+
+    # --- due queue -----------------------------------------------------------------------
+
+    def schedule(self, entries: Mapping[str, float]) -> None:
+        if not entries:
+            return
+        with self._write() as conn, conn.cursor() as cursor:
+            # in key order: two instances scheduling overlapping keys lock them in one order
+            cursor.executemany(
+                "INSERT INTO due (key, at) VALUES (%s, %s)"
+                " ON CONFLICT (key) DO UPDATE SET at = excluded.at",
+                [(key, float(entries[key])) for key in sorted(entries)],
+            )
+
+    def unschedule(self, keys: Sequence[str]) -> None:
+        if keys:
+            with self._write(notify=False) as conn:
+                conn.execute("DELETE FROM due WHERE key = ANY(%s)", (sorted(set(keys)),))
+
+    def due(self, now: float, limit: int) -> Sequence[str]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT key FROM due WHERE at <= %s ORDER BY at LIMIT %s", (now, max(limit, 0))
+            ).fetchall()
+        return [str(key) for (key,) in rows]
+
+    def next_due(self) -> float | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT MIN(at) FROM due").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    # --- the rest ------------------------------------------------------------------------
+
+    def changes(self) -> Hashable:
+        return self._mark.value()
+
+    def reset(self) -> None:
+        self._journal.drop_pending()
+        with self._write() as conn:
+            # seqs restart like a fresh database's, as the other stores' do
+            conn.execute("TRUNCATE records, meta, journal, due RESTART IDENTITY")
+
+    def close(self) -> None:
+        """Write the journal's last batch, stop listening, close every connection."""
+        self._journal.close()
+        self._mark.close()
+        self._pool.close()
