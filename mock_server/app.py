@@ -90,13 +90,15 @@ def build_services(rt: Runtime) -> dict[str, Any]:
     outbound = Outbound.from_config(config)  # every call out of the mock goes through it
     services: dict[str, Any] = {
         "storage": storage,
-        "credits": Credits(rt.store, config.default_credits, config.key_settings, config.costs),
+        "credits": Credits(
+            rt.store, rt.tenants, config.default_credits, config.key_settings, config.costs
+        ),
         "outbound": outbound,
     }
     services.update(finetune_routes.services(rt, storage, services["credits"], outbound))
     services.update(inference_routes.services(rt, services["finetune"], services["credits"]))
     services.update(trainer_routes.services(rt, services["credits"], outbound))
-    services["faults"] = Faults(rt.store, config.faults)
+    services["faults"] = Faults(rt.store, rt.tenants, config.faults)
 
     def reset() -> None:
         rt.store.reset()
@@ -216,11 +218,11 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     parts = EdgeParts(
         spec=spec,
         app_prefixes=_prefixes(own_routes),
-        journal=RequestJournal(rt.store, config.journal_size),
+        journal=RequestJournal(rt.store, rt.tenants, config.journal_size),
         # faults act on everything a vendor route does (admin routes exempt)
         faults=FaultInjection(faults, dispatcher.family_for_path),
         limits=RateLimit(config.rate_limits),
-        keys=ApiKeyAuth(frozenset(config.api_keys), config.key_settings),
+        keys=ApiKeyAuth(rt.tenants, frozenset(config.api_keys), config.key_settings),
         admin=AdminGuard(config.admin_token, config.allowed_hosts, dashboard.login_page),
         dispatcher=dispatcher,
         crashed=crashed,
