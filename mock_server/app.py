@@ -36,6 +36,7 @@ from mock_server.http.faults import ConnectionAbort, FaultInjection, InjectedDro
 from mock_server.http.journal import RequestJournal
 from mock_server.http.ratelimit import RateLimit
 from mock_server.http.render import error_response
+from mock_server.http.token_tries import TokenTries
 from mock_server.http.validation import RequestValidator
 from mock_server.inference import routes as inference_routes
 from mock_server.inference.domain import FAMILY as INFERENCE_FAMILY
@@ -215,6 +216,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         family = dispatcher.family_for_path(request.url.path)
         return error_response(family, 500, "Internal server error (a tunemock bug; see its log)")
 
+    token_tries = TokenTries()  # wrong admin tokens: the guard's headers, the login form
     parts = EdgeParts(
         spec=spec,
         app_prefixes=_prefixes(own_routes),
@@ -223,7 +225,9 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         faults=FaultInjection(faults, dispatcher.family_for_path),
         limits=RateLimit(config.rate_limits),
         keys=ApiKeyAuth(rt.tenants, frozenset(config.api_keys), config.key_settings),
-        admin=AdminGuard(config.admin_token, config.allowed_hosts, dashboard.login_page),
+        admin=AdminGuard(
+            config.admin_token, config.allowed_hosts, dashboard.login_page, token_tries
+        ),
         dispatcher=dispatcher,
         crashed=crashed,
     )
@@ -245,4 +249,5 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     app.state.runtime = rt
     app.state.services = services
     app.state.dispatcher = dispatcher
+    app.state.token_tries = token_tries
     return app
