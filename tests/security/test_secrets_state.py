@@ -73,12 +73,7 @@ def test_the_state_holds_no_key_and_a_restart_keeps_each_keys_jobs(tmp_path: Pat
         job_id, balance = _use_every_surface(server.base_url, server.admin_headers)
     finally:
         stop_server(server)
-    files = _state_bytes(folder)
-    assert str(state) in files
-    for secret in (KEY, SCENARIO_KEY):
-        for name, data in files.items():
-            assert secret.encode() not in data, f"{secret} is in {name}"
-            assert secret[8:-4].encode() not in data, f"most of {secret} is in {name}"
+    _assert_no_key(folder, state)
 
     server = start_server(*args)
     try:
@@ -117,5 +112,18 @@ def test_the_state_holds_no_key_and_a_restart_keeps_each_keys_jobs(tmp_path: Pat
         assert credits == {"api_key": KEY, "credits": balance}
         loaded = httpx.get(f"{base}/finetune/request/list", headers={"x-api-key": SCENARIO_KEY})
         assert len(loaded.json()) == 1
+        # now known again: a full export names the key (and the journal keeps it masked)
+        full = httpx.get(f"{base}/_mock/scenario", params={"keys": "full"})
+        assert KEY in full.text and SCENARIO_KEY in full.text
     finally:
         stop_server(server)
+    _assert_no_key(folder, state)
+
+
+def _assert_no_key(folder: Path, state: Path) -> None:
+    files = _state_bytes(folder)
+    assert str(state) in files
+    for secret in (KEY, SCENARIO_KEY):
+        for name, data in files.items():
+            assert secret.encode() not in data, f"{secret} is in {name}"
+            assert secret[8:-4].encode() not in data, f"most of {secret} is in {name}"
