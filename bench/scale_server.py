@@ -34,6 +34,7 @@ from mock_server.asgi import freeze_startup_heap
 from mock_server.config import build_config
 from mock_server.finetune.domain import KIND, FinetuneService
 from mock_server.store import Store
+from mock_server.tenancy import TenantIds
 
 
 def tenant_name(index: int) -> str:
@@ -41,12 +42,17 @@ def tenant_name(index: int) -> str:
 
 
 def fill(
-    store: Store, service: FinetuneService, jobs: int, tenants: int, state: Path | None
+    store: Store,
+    service: FinetuneService,
+    ids: TenantIds,
+    jobs: int,
+    tenants: int,
+    state: Path | None,
 ) -> None:
     per_tenant = jobs // tenants
     rows = []
     for t in range(tenants):
-        tenant = tenant_name(t)
+        tenant = ids.of(tenant_name(t))  # the store knows a tenant by its key's id
         first = service.submit(tenant, submit_body(), "http://127.0.0.1")
         doc = store.get(KIND, first.id, tenant)
         assert doc is not None
@@ -75,11 +81,13 @@ def main() -> None:
     freeze_startup_heap()  # as `tunemock serve` does, before any job is in the store
     store = app.state.runtime.store
     if args.jobs:
-        fill(store, app.state.services["finetune"], args.jobs, args.tenants, args.state)
+        ids = app.state.runtime.tenants
+        fill(store, app.state.services["finetune"], ids, args.jobs, args.tenants, args.state)
     if args.webhooks:
         registry = app.state.services["webhooks"].registry
         for t in range(args.tenants):  # nobody listens there: nothing is ever sent
-            registry.add(tenant_name(t), "http://127.0.0.1:9/none", [registry.limit.event_type])
+            tenant = app.state.runtime.tenants.of(tenant_name(t))
+            registry.add(tenant, "http://127.0.0.1:9/none", [registry.limit.event_type])
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 

@@ -37,6 +37,7 @@ from mock_server.http.journal import RequestJournal
 from mock_server.http.ratelimit import RateLimit
 from mock_server.http.render import error_response
 from mock_server.http.replay import Replayer
+from mock_server.http.token_tries import TokenTries
 from mock_server.http.validation import RequestValidator
 from mock_server.inference import routes as inference_routes
 from mock_server.inference.domain import FAMILY as INFERENCE_FAMILY
@@ -92,13 +93,15 @@ def build_services(rt: Runtime) -> dict[str, Any]:
     outbound = Outbound.from_config(config)  # every call out of the mock goes through it
     services: dict[str, Any] = {
         "storage": storage,
-        "credits": Credits(rt.store, config.default_credits, config.key_settings, config.costs),
+        "credits": Credits(
+            rt.store, rt.tenants, config.default_credits, config.key_settings, config.costs
+        ),
         "outbound": outbound,
     }
     services.update(finetune_routes.services(rt, storage, services["credits"], outbound))
     services.update(inference_routes.services(rt, services["finetune"], services["credits"]))
     services.update(trainer_routes.services(rt, services["credits"], outbound))
-    services["faults"] = Faults(rt.store, config.faults)
+    services["faults"] = Faults(rt.store, rt.tenants, config.faults)
 
     def reset() -> None:
         rt.store.reset()
@@ -228,15 +231,18 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         family = dispatcher.family_for_path(request.url.path)
         return error_response(family, 500, "Internal server error (a tunemock bug; see its log)")
 
+    token_tries = TokenTries()  # wrong admin tokens: the guard's headers, the login form
     parts = EdgeParts(
         spec=spec,
         app_prefixes=_prefixes(own_routes),
-        journal=RequestJournal(rt.store, config.journal_size),
+        journal=RequestJournal(rt.store, rt.tenants, config.journal_size),
         # faults act on everything a vendor route does (admin routes exempt)
         faults=FaultInjection(faults, dispatcher.family_for_path),
         limits=RateLimit(config.rate_limits, rt.store),
-        keys=ApiKeyAuth(frozenset(config.api_keys), config.key_settings),
-        admin=AdminGuard(config.admin_token, config.allowed_hosts, dashboard.login_page),
+        keys=ApiKeyAuth(rt.tenants, frozenset(config.api_keys), config.key_settings),
+        admin=AdminGuard(
+            config.admin_token, config.allowed_hosts, dashboard.login_page, token_tries
+        ),
         dispatcher=dispatcher,
         crashed=crashed,
         replay=_replayer(config),
@@ -259,4 +265,5 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     app.state.runtime = rt
     app.state.services = services
     app.state.dispatcher = dispatcher
+    app.state.token_tries = token_tries
     return app

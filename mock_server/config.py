@@ -52,6 +52,7 @@ class Config:
     fetch_deadline: float = 120.0  # seconds in all for one request's dataset/image fetches
     fetch_slots_per_tenant: int = 2  # fetches of one tenant at once (the rest queue)
     fetch_slots_total: int = 32  # fetch threads over every tenant
+    fetch_queue_per_tenant: int = 64  # fetches of one tenant waiting for a slot; then 429
     dispatch_interval: float = 0.1  # seconds (wall) between dispatcher passes
     # prompts containing one of these fail like the vendor's content (RAI) blocks
     blocked_words: tuple[str, ...] = ("nsfw", "rai-block")

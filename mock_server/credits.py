@@ -1,5 +1,6 @@
-"""Credits per API key: a balance (unlimited unless configured or set through the admin
-API) that paid operations draw from, atomically, so a refused request changes nothing.
+"""Credits per tenant (an API key's id, mock_server.tenancy): a balance (unlimited unless
+configured or set through the admin API) that paid operations draw from, atomically, so a
+refused request changes nothing.
 
 What an operation costs comes from the config's cost table (see `CostTable`)."""
 
@@ -11,9 +12,10 @@ from typing import Any
 
 from mock_server.errors import ConfigError, InsufficientCredits
 from mock_server.store import Store
+from mock_server.tenancy import TenantIds
 
 _PREFIX = "credits:"
-_KNOWN = "credits-keys"  # every key whose credits were ever set, for admin views and export
+_KNOWN = "credits-keys"  # every tenant whose credits were ever set, for admin views and export
 
 
 def _lookup(facts: Mapping[str, Any], dotted: str) -> Any:
@@ -104,38 +106,42 @@ class Credits:
     def __init__(
         self,
         store: Store,
+        tenants: TenantIds,
         default: float | None,
         key_settings: Mapping[str, Mapping[str, Any]],
         costs: Mapping[str, Any],
     ) -> None:
         self._store = store
         self._default = default
-        self._per_key = {k: v["credits"] for k, v in key_settings.items() if "credits" in v}
+        # the config names keys; the store knows their tenants
+        self._per_tenant = {
+            tenants.of(k): v["credits"] for k, v in key_settings.items() if "credits" in v
+        }
         self.costs = CostTable(costs)
 
-    def balance(self, api_key: str) -> float | None:
-        """The key's credits; None means unlimited."""
-        stored = self._store.get_meta(_PREFIX + api_key)
+    def balance(self, tenant: str) -> float | None:
+        """The tenant's credits; None means unlimited."""
+        stored = self._store.get_meta(_PREFIX + tenant)
         if stored is not None:
             return float(stored)
-        configured = self._per_key.get(api_key, self._default)
+        configured = self._per_tenant.get(tenant, self._default)
         return None if configured is None else float(configured)
 
-    def set(self, api_key: str, credits: float | None) -> float | None:
-        self._store.set_meta(_PREFIX + api_key, credits)
-        self._store.update_meta(_KNOWN, lambda keys: sorted({*(keys or []), api_key}))
-        return self.balance(api_key)
+    def set(self, tenant: str, credits: float | None) -> float | None:
+        self._store.set_meta(_PREFIX + tenant, credits)
+        self._store.update_meta(_KNOWN, lambda known: sorted({*(known or []), tenant}))
+        return self.balance(tenant)
 
-    def known_keys(self) -> list[str]:
-        """Keys with credits of their own (configured or set), sorted."""
+    def known_tenants(self) -> list[str]:
+        """Tenants with credits of their own (configured or set), sorted."""
         stored = self._store.get_meta(_KNOWN) or []
-        return sorted({*self._per_key, *stored})
+        return sorted({*self._per_tenant, *stored})
 
-    def charge(self, api_key: str, operation: str, facts: Mapping[str, Any]) -> None:
+    def charge(self, tenant: str, operation: str, facts: Mapping[str, Any]) -> None:
         """Take what the operation costs for this request (`facts`: its fields), or raise
         InsufficientCredits and take nothing."""
         cost = self.costs.cost_of(operation, facts)
-        start = self.balance(api_key) if cost > 0 else None
+        start = self.balance(tenant) if cost > 0 else None
         if start is None:  # free, or unlimited credits
             return
 
@@ -147,4 +153,4 @@ class Credits:
                 )
             return have - cost
 
-        self._store.update_meta(_PREFIX + api_key, take)
+        self._store.update_meta(_PREFIX + tenant, take)

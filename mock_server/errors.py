@@ -69,6 +69,17 @@ class StateUnavailable(DomainError):
     status = 503
 
 
+class TooManyRequests(DomainError):
+    """The caller has too much under way already (its fetch queue is full); `retry_after`
+    is the seconds it is told to wait."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class InvalidInput(DomainError):
     """Input the schema accepts but the domain cannot act on."""
 

@@ -1,5 +1,6 @@
 """Fault rules: which requests go wrong, and how (DESIGN.md "Faults"). Kept in the store so
-every worker applies the same rules and `count` runs down once across them. No HTTP here."""
+every worker applies the same rules and `count` runs down once across them; a rule's
+`match.api_key` is kept as the key's tenant id, as every record is. No HTTP here."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from mock_server.errors import InvalidInput, NotFound
 from mock_server.store import Store
+from mock_server.tenancy import TenantIds
 
 KIND = "fault"
 ADMIN = "admin"  # the store tenant fault rules live under
@@ -71,8 +73,11 @@ def parse_header(value: str) -> Action:
 
 
 class Faults:
-    def __init__(self, store: Store, configured: Sequence[Mapping[str, Any]] = ()) -> None:
+    def __init__(
+        self, store: Store, tenants: TenantIds, configured: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
         self._store = store
+        self._tenants = tenants
         self._configured = list(configured)
         self.after_reset()
 
@@ -85,7 +90,17 @@ class Faults:
     def add(self, rule: Mapping[str, Any]) -> Mapping[str, Any]:
         fault_id = f"fault_{uuid.uuid4().hex[:12]}"
         doc = {"id": fault_id, "probability": 1.0, "count": None, **rule}
+        match = rule.get("match") or {}
+        if match.get("api_key"):
+            doc["match"] = {**match, "api_key": self._tenants.given(str(match["api_key"]))}
         return self._store.insert(KIND, ADMIN, fault_id, doc).doc
+
+    def shown(self, rule: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A rule as the admin API answers it: its key as the user gave it, where known."""
+        match = rule.get("match") or {}
+        if not match.get("api_key"):
+            return rule
+        return {**rule, "match": {**match, "api_key": self._tenants.shown(match["api_key"])}}
 
     def list(self) -> Sequence[Mapping[str, Any]]:
         return [r.doc for r in reversed(self._store.list(KIND, None))]
@@ -102,13 +117,14 @@ class Faults:
         """The first rule matching this request that fires, its count run down atomically."""
         if not self._store.count(KIND, None):  # every request asks; most mocks have no rules
             return None
+        tenant = self._tenants.of(api_key) if api_key else None
         for rule in self.list():
             match = rule.get("match") or {}
             if match.get("method") and match["method"].upper() != method.upper():
                 continue
             if match.get("path") and not fnmatch.fnmatchcase(path, match["path"]):
                 continue
-            if match.get("api_key") and match["api_key"] != api_key:
+            if match.get("api_key") and match["api_key"] != tenant:
                 continue
             if random.random() >= float(rule.get("probability", 1.0)):
                 continue

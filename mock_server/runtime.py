@@ -1,4 +1,5 @@
-"""What every domain service shares: the store, the clock, the timing profile and the spec."""
+"""What every domain service shares: the store, the clock, the timing profile, the spec and
+the tenant ids of API keys."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from mock_server.lifecycle import Lifecycle, TimingProfile, load_timing
 from mock_server.lifecycle.from_spec import lifecycles_from_spec
 from mock_server.spec import SpecBundle
 from mock_server.store import Store, open_store
+from mock_server.tenancy import TenantIds, ensure_secret
 
 
 @dataclass
@@ -22,6 +24,7 @@ class Runtime:
     clock: Clock
     timing: TimingProfile
     lifecycles: Mapping[str, Lifecycle]
+    tenants: TenantIds  # API key -> the tenant id the store knows
 
     @classmethod
     def build(cls, config: Config, spec: SpecBundle, store: Store | None = None) -> Runtime:
@@ -33,6 +36,7 @@ class Runtime:
             clock=Clock(store, config.clock),
             timing=load_timing(config.timing),
             lifecycles=lifecycles_from_spec(spec),
+            tenants=TenantIds(ensure_secret(store)),
         )
 
     def schema(self, family: str, name: str) -> Mapping[str, Any]:

@@ -7,30 +7,34 @@ from __future__ import annotations
 from starlette.responses import JSONResponse, Response
 
 from mock_server.admin import tenants
-from mock_server.http.capture import mask_secret
 from mock_server.http.context import Handler, HandlerContext
+from mock_server.tenancy import label
 from mock_server.webhooks.admin import all_webhooks, redeliver
 from mock_server.webhooks.dispatcher import Dispatcher
 
 
 async def webhooks_list(ctx: HandlerContext) -> Response:
-    return JSONResponse(all_webhooks(ctx.runtime.store, ctx.valid.query.get("tenant")))
+    ids = ctx.runtime.tenants
+    given = ctx.valid.query.get("tenant")
+    rows = all_webhooks(ctx.runtime.store, ids.given(given) if given else None)
+    return JSONResponse([{**row, "tenant": ids.shown(row["tenant"])} for row in rows])
 
 
 async def webhook_redeliver(ctx: HandlerContext) -> Response:
     dispatcher: Dispatcher = ctx.services["webhooks"]
     delivery_id = ctx.valid.path_params["delivery_id"]
-    return JSONResponse(await redeliver(dispatcher, ctx.runtime.store, delivery_id))
+    done = await redeliver(dispatcher, ctx.runtime.store, delivery_id)
+    return JSONResponse({**done, "tenant": ctx.runtime.tenants.shown(done["tenant"])})
 
 
 async def tenant_credits_set(ctx: HandlerContext) -> Response:
     """A tenant's credits by its handle: the dashboard's pages carry no key to send."""
-    key = tenants.resolve(ctx.runtime, ctx.services, ctx.valid.path_params["tenant_id"])
-    balance = ctx.services["credits"].set(key, ctx.body["credits"])
+    tenant = tenants.resolve(ctx.runtime, ctx.services, ctx.valid.path_params["tenant_id"])
+    balance = ctx.services["credits"].set(tenant, ctx.body["credits"])
     return JSONResponse(
         {
             "tenant_id": ctx.valid.path_params["tenant_id"],
-            "api_key": mask_secret(key),
+            "api_key": label(tenant),
             "credits": balance,
         }
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -39,13 +39,14 @@ class JobSummary:
     job: AdministeredJob
     lifecycle: Lifecycle
 
-    def as_dict(self, now: datetime) -> dict[str, Any]:
+    def as_dict(self, now: datetime, shown: Callable[[str], str] = str) -> dict[str, Any]:
+        """The admin API's view; `shown` names the tenant (its key, where one is known)."""
         past = history(self.job.transitions, now)
         last = past[-1]
         return {
             "kind": self.kind,
             "id": self.job.id,
-            "tenant": self.job.tenant,
+            "tenant": shown(self.job.tenant),
             "status": last.state,
             "error_message": last.detail if last.state not in self.lifecycle.happy_path() else None,
             "created_at": iso(self.job.created_at),

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mock_server.errors import Conflict, InvalidInput
-from mock_server.http.capture import mask_secret
 from mock_server.spec import SpecBundle
+from mock_server.tenancy import TenantIds
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,10 @@ class JournalQuery:
     body: Mapping[str, Any] = field(default_factory=dict)  # every field must be equal
 
     @classmethod
-    def from_params(cls, spec: SpecBundle, params: Mapping[str, Any]) -> JournalQuery:
+    def from_params(
+        cls, spec: SpecBundle, tenants: TenantIds, params: Mapping[str, Any]
+    ) -> JournalQuery:
+        """The query of these parameters; `tenant` is a key or a tenant id, as entries show."""
         operation = params.get("operation")
         if operation is not None:
             try:
@@ -38,7 +41,7 @@ class JournalQuery:
         status = params.get("status")
         return cls(
             operation=operation,
-            tenant=params.get("tenant"),
+            tenant=tenants.given(params["tenant"]) if params.get("tenant") else None,
             status=int(status) if status is not None else None,
             since=_instant("since", params.get("since")),
             body=_match(params.get("match")),
@@ -75,13 +78,12 @@ def select(
     entries: Iterable[Mapping[str, Any]], query: JournalQuery, spec: SpecBundle
 ) -> list[Mapping[str, Any]]:
     """The entries `query` selects, in the journal's order (newest first)."""
-    tenants = {query.tenant, mask_secret(query.tenant)} if query.tenant else set()
     operations: dict[tuple[str, str], str | None] = {}
     chosen = []
     for entry in entries:
         if query.status is not None and entry.get("status") != query.status:
             continue
-        if tenants and entry.get("tenant") not in tenants:
+        if query.tenant and entry.get("tenant") != query.tenant:
             continue
         if query.since and (_instant("at", entry.get("at")) or query.since) < query.since:
             continue

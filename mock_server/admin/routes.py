@@ -60,7 +60,9 @@ async def clock_advance(ctx: HandlerContext) -> Response:
 async def jobs(ctx: HandlerContext) -> Response:
     q = ctx.valid.query
     now = ctx.runtime.clock.now()
-    rows = [s.as_dict(now) for s in summaries(_kinds(ctx), q.get("kind"), q.get("tenant"))]
+    ids = ctx.runtime.tenants
+    tenant = ids.given(q["tenant"]) if q.get("tenant") else None
+    rows = [s.as_dict(now, ids.shown) for s in summaries(_kinds(ctx), q.get("kind"), tenant)]
     if q.get("status"):
         rows = [r for r in rows if r["status"] == q["status"]]
     return JSONResponse(rows[: int(q.get("limit", 500))])
@@ -77,14 +79,15 @@ async def job_status(ctx: HandlerContext) -> Response:
         status = body.get("status")
         detail = body.get("error_message") or (f"Forced to {status} via /_mock" if status else None)
         job = kind.force_status(job_id, status, detail)
-        return JSONResponse(JobSummary(name, job, kind.lifecycle).as_dict(ctx.runtime.clock.now()))
+        summary = JobSummary(name, job, kind.lifecycle)
+        return JSONResponse(summary.as_dict(ctx.runtime.clock.now(), ctx.runtime.tenants.shown))
     raise NotFound(f"No job {job_id}")
 
 
 def _selected(ctx: HandlerContext) -> list[Mapping[str, Any]] | None:
     """The journal entries the query's filters select; None when it has no filter."""
     rt = ctx.runtime
-    query = JournalQuery.from_params(rt.spec, ctx.valid.query)
+    query = JournalQuery.from_params(rt.spec, rt.tenants, ctx.valid.query)
     if not query.filters:
         return None
     journal_on(rt.config.journal_size)
@@ -109,21 +112,24 @@ async def requests_count(ctx: HandlerContext) -> Response:
 
 async def credits_get(ctx: HandlerContext) -> Response:
     key = ctx.valid.path_params["api_key"]
-    return JSONResponse({"api_key": key, "credits": ctx.services["credits"].balance(key)})
+    tenant = ctx.runtime.tenants.given(key)
+    return JSONResponse({"api_key": key, "credits": ctx.services["credits"].balance(tenant)})
 
 
 async def credits_set(ctx: HandlerContext) -> Response:
     key = ctx.valid.path_params["api_key"]
-    balance = ctx.services["credits"].set(key, ctx.body["credits"])
+    balance = ctx.services["credits"].set(ctx.runtime.tenants.given(key), ctx.body["credits"])
     return JSONResponse({"api_key": key, "credits": balance})
 
 
 async def faults_add(ctx: HandlerContext) -> Response:
-    return JSONResponse(ctx.services["faults"].add(ctx.body), status_code=201)
+    faults = ctx.services["faults"]
+    return JSONResponse(faults.shown(faults.add(ctx.body)), status_code=201)
 
 
 async def faults_list(ctx: HandlerContext) -> Response:
-    return JSONResponse(list(ctx.services["faults"].list()))
+    faults = ctx.services["faults"]
+    return JSONResponse([faults.shown(rule) for rule in faults.list()])
 
 
 async def faults_clear(ctx: HandlerContext) -> Response:

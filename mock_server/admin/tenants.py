@@ -15,23 +15,24 @@ HANDLE_PREFIX = "t-"
 
 
 def known(rt: Runtime, services: Mapping[str, Any]) -> list[str]:
-    """Every key the mock knows: configured, with credits of its own, owning jobs or
-    webhooks. (Not from the journal: it keeps keys masked.)"""
-    found = set(rt.config.api_keys) | set(services["credits"].known_keys())
+    """Every tenant the mock knows: of a configured key, with credits of its own, owning jobs
+    or webhooks. (Not from the journal: a refused request's key is no tenant.)"""
+    found = {rt.tenants.of(key) for key in rt.config.api_keys}
+    found.update(services["credits"].known_tenants())
     for kind in services["jobs"].values():
         found.update(job.tenant for job in kind.list(None))
     found.update(row["tenant"] for row in all_webhooks(rt.store))
     return sorted(found)
 
 
-def handle(services: Mapping[str, Any], key: str) -> str:
+def handle(services: Mapping[str, Any], tenant: str) -> str:
     """The tenant's handle: the salted id its asset and upload URLs already carry."""
-    return HANDLE_PREFIX + str(services["storage"].tenant_dir(key))
+    return HANDLE_PREFIX + str(services["storage"].tenant_dir(tenant))
 
 
 def resolve(rt: Runtime, services: Mapping[str, Any], tenant_id: str) -> str:
-    """The key a handle stands for; NotFound for a handle of no known tenant."""
-    for key in known(rt, services):
-        if handle(services, key) == tenant_id:
-            return key
+    """The tenant a handle stands for; NotFound for a handle of no known tenant."""
+    for tenant in known(rt, services):
+        if handle(services, tenant) == tenant_id:
+            return tenant
     raise NotFound(f"No tenant {tenant_id}")

@@ -12,7 +12,9 @@ Why each rule, against whom:
   tenant's key (a rebinding page has none), and presigned URLs, the drift proxy (it
   forwards the client's Host) and clients behind other names must keep working there.
 - `--admin-token` closes the admin surface to anyone without it: header
-  (`Authorization: Bearer`, `x-admin-token`) or the cookie the dashboard's login sets."""
+  (`Authorization: Bearer`, `x-admin-token`) or the cookie the dashboard's login sets. Wrong
+  tokens are counted per client address (token_tries.py): after a few, every try from that
+  address answers 429 for a while."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from starlette.types import Scope
 
 from mock_server.http.call import Call
 from mock_server.http.render import error_response
+from mock_server.http.token_tries import TokenTries
 
 ADMIN_PREFIX = "/_mock"
 ADMIN_FAMILY = "mock-admin"
@@ -52,6 +55,12 @@ def cookie_value(token: str) -> str:
     """What the login cookie holds: derived from the token, so the cookie is not the token
     (a cookie leaks more easily: browser profiles, proxies' logs)."""
     return hmac.new(token.encode(), b"tunemock-admin-cookie", hashlib.sha256).hexdigest()
+
+
+def client_address(scope: Scope) -> str:
+    """The address a request came from ("" when the server gives none)."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
 
 
 def is_loopback(host: str) -> bool:
@@ -95,8 +104,10 @@ class AdminGuard:
         token: str | None,
         allowed_hosts: Collection[str] | None,
         login_page: LoginPage,
+        tries: TokenTries | None = None,
     ) -> None:
         self.token = token or None
+        self.tries = tries or TokenTries()
         self.cookie = cookie_value(token) if token else None
         self.allowed = None if allowed_hosts is None else {h.lower() for h in allowed_hosts}
         if self.allowed is not None and "*" in self.allowed:
@@ -137,7 +148,16 @@ class AdminGuard:
                 "This Host is not one the admin API answers for (DNS rebinding guard); "
                 "add it with --allowed-hosts",
             )
-        header_ok = self._token_ok(self._token_header(call))
+        given = self._token_header(call)
+        if self.token is not None and (
+            given is not None or (call.method == "POST" and path.startswith(LOGIN_PATH))
+        ):
+            wait = self.tries.wait(client_address(scope))
+            if wait:
+                return self._too_many(scope, call, wait)
+        header_ok = self._token_ok(given)
+        if given is not None and self.token is not None and not header_ok:
+            self.tries.failed(client_address(scope))
         locked = self.token is not None and not path.startswith(_OPEN_PATHS)
         if locked and not (header_ok or self._cookie_ok(call)):
             return self._unauthorized(scope, call)
@@ -154,6 +174,16 @@ class AdminGuard:
                     "a web page can send the other kinds without asking",
                 )
         return None
+
+    def _too_many(self, scope: Scope, call: Call, wait: int) -> Response:
+        message = f"Too many wrong admin tokens from this address: retry after {wait} s"
+        headers = {"retry-after": str(wait)}
+        if call.path.startswith(LOGIN_PATH):  # the dashboard's form: its page, saying why
+            page = self.login_page(scope, message)
+            page.status_code = 429
+            page.headers.update(headers)
+            return page
+        return error_response(ADMIN_FAMILY, 429, message, headers=headers)
 
     def _unauthorized(self, scope: Scope, call: Call) -> Response:
         if call.method == "GET" and call.path.startswith("/_mock/ui"):

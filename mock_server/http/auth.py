@@ -1,4 +1,5 @@
-"""API keys at the edge: `x-api-key` → tenant for the operations whose spec requires it."""
+"""API keys at the edge: `x-api-key` → tenant for the operations whose spec requires it. The
+tenant is the key's salted id (mock_server.tenancy): past this point nothing sees the key."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.types import Scope
 
 from mock_server.http.call import Call
 from mock_server.http.render import error_response
+from mock_server.tenancy import TenantIds
 
 
 class ApiKeyAuth:
@@ -17,8 +19,12 @@ class ApiKeyAuth:
     403 when the key's settings forbid the operation's group (operationId, family or "*")."""
 
     def __init__(
-        self, accepted: frozenset[str], key_settings: Mapping[str, Mapping[str, Any]] | None = None
+        self,
+        tenants: TenantIds,
+        accepted: frozenset[str],
+        key_settings: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
+        self.tenants = tenants
         self.accepted = accepted
         self.settings = key_settings or {}
 
@@ -47,5 +53,5 @@ class ApiKeyAuth:
         problem = self._problem(key, op.operation_id, op.family)
         if problem:
             return error_response(op.family, *problem)
-        scope["state"]["tenant"] = key
+        scope["state"]["tenant"] = self.tenants.of(key)
         return None

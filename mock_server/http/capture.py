@@ -16,6 +16,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from mock_server.clock import iso
 from mock_server.store import packing
+from mock_server.tenancy import mask_secret
 
 LIMIT = 4096
 SECRET_HEADERS = frozenset(
@@ -30,13 +31,6 @@ _SECRET_FIELD = re.compile(
 #: a `tenant` field holds a key too (the admin API's job and webhook lists)
 _KEYWORDS = ("secret", "api_key", "apikey", "token", "password", "signature", "tenant")
 _TEXT = ("json", "text/", "x-www-form-urlencoded", "xml", "yaml", "event-stream")
-
-
-def mask_secret(secret: str) -> str:
-    """Enough of a key to tell keys apart, not to use one."""
-    if len(secret) <= 6:
-        return secret[:1] + "•" * max(len(secret) - 1, 0)
-    return f"{secret[:4]}…{secret[-2:]}"
 
 
 def _headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:

@@ -9,8 +9,9 @@ from typing import Any
 from starlette.types import Scope
 
 from mock_server.http.call import Call
-from mock_server.http.capture import Exchange, JournalEntry, mask_secret
+from mock_server.http.capture import Exchange, JournalEntry
 from mock_server.store import Store
+from mock_server.tenancy import TenantIds, mask_secret
 
 _UNJOURNALED = ("/_mock/requests", "/_mock/ui")
 #: the first fields of an entry (then `at`, `request`, `response`), named once for all
@@ -31,8 +32,9 @@ class RequestJournal:
     """Outermost concern of the edge, so it sees the status the client finally got. The
     journal's own reads and the dashboard's pages (/_mock/ui) stay out of it."""
 
-    def __init__(self, store: Store, keep: int) -> None:
+    def __init__(self, store: Store, tenants: TenantIds, keep: int) -> None:
         self.store = store
+        self.tenants = tenants
         self.keep = keep
 
     def skips(self, path: str) -> bool:
@@ -47,10 +49,9 @@ class RequestJournal:
         status = exchange.status
         if tenant is None and status != 401 and not call.path.startswith("/_mock"):
             # refused before auth ran (a fault, a rate limit, a 403): who asked
-            tenant = call.api_key.strip() or None
+            key = call.api_key.strip()
+            tenant = self.tenants.of(key) if key else None
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        # the tenant is its key: kept masked, as every key the journal holds
-        tenant = mask_secret(tenant) if tenant else tenant
         values: tuple[Any, ...] = (
             call.method,
             _path(call),

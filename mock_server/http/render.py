@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from mock_server.errors import DomainError, InsufficientCredits
+from mock_server.errors import DomainError, InsufficientCredits, TooManyRequests
 
 #: Families whose errors are FastAPI-style `{"detail": ...}` (seed 004); all others are Segmind's.
 FASTAPI_STYLE_FAMILIES = frozenset({"lora-trainer"})
@@ -39,6 +39,9 @@ _FAMILY_STATUS: dict[tuple[type[DomainError], str], int] = {
 
 def domain_error_response(family: str | None, exc: DomainError) -> JSONResponse:
     status = _FAMILY_STATUS.get((type(exc), family or ""), exc.status)
+    if isinstance(exc, TooManyRequests):  # as the rate limit's 429 (the specs' RateLimited)
+        headers = {"Retry-After": str(exc.retry_after)}
+        return error_response(family, status, exc.message, headers=headers)
     return error_response(family, status, exc.message)
 
 

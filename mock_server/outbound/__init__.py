@@ -50,6 +50,10 @@ class Outbound:
             own=own,
             webhooks=Guard(TargetPolicy.parse(config.webhook_targets), own),
             fetches=Guard(TargetPolicy.parse(config.fetch_targets), own),
-            slots=TenantSlots(config.fetch_slots_per_tenant, config.fetch_slots_total),
+            slots=TenantSlots(
+                config.fetch_slots_per_tenant,
+                config.fetch_slots_total,
+                config.fetch_queue_per_tenant,
+            ),
             fetch_deadline=config.fetch_deadline,
         )

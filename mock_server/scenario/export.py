@@ -27,16 +27,18 @@ def _status_fields(lifecycle: Lifecycle, history: Sequence[Transition]) -> dict[
 
 
 def export(s: ScenarioServices, name: str = "exported") -> dict[str, Any]:
+    """The state as a document; each tenant's `api_key` is its tenant id (the caller names
+    it as it may: a key, or masked)."""
     now = s.rt.clock.now()
     tenants: dict[str, dict[str, Any]] = {}
 
-    def tenant(key: str) -> dict[str, Any]:
-        return tenants.setdefault(key, {"api_key": key})
+    def tenant(owner: str) -> dict[str, Any]:
+        return tenants.setdefault(owner, {"api_key": owner})
 
-    for key in s.credits.known_keys():
-        tenant(key)["credits"] = s.credits.balance(key)
-    for key, hook in s.registry.all_active():
-        tenant(key).setdefault("webhooks", []).append(
+    for owner in s.credits.known_tenants():
+        tenant(owner)["credits"] = s.credits.balance(owner)
+    for owner, hook in s.registry.all_active():
+        tenant(owner).setdefault("webhooks", []).append(
             {
                 "id": hook["webhook_id"],
                 "url": hook["webhook_url"],

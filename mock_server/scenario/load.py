@@ -77,12 +77,16 @@ class ScenarioLoader:
         self, name: str, tenant: Mapping[str, Any], entered: datetime, base_url: str
     ) -> list[tuple[str, Step]]:
         s = self._s
+        # the document names a tenant by its key (or by the id an export could not turn back
+        # into a key); the records hold its id, the answer names it as the document did
         key = str(tenant["api_key"])
-        steps: list[tuple[str, Step]] = [("tenants", partial(self._credits, key, tenant))]
+        owner = s.rt.tenants.given(key)
+        steps: list[tuple[str, Step]] = [("tenants", partial(self._credits, key, owner, tenant))]
         for i, hook in enumerate(tenant.get("webhooks", [])):
             hook_id = hook.get("id") or "wh_" + derived_id(name, key, "webhook", i).hex[:20]
             types = hook.get("event_types") or [s.registry.limit.event_type]
-            steps.append(("webhooks", partial(self._webhook, key, hook_id, hook["url"], types)))
+            add = partial(self._webhook, key, owner, hook_id, hook["url"], types)
+            steps.append(("webhooks", add))
         for i, entry in enumerate(tenant.get("finetunes", [])):
             job_id = entry.get("id") or str(derived_id(name, key, "finetune", i))
             s.finetune.check_preload(job_id, entry["request"])
@@ -91,7 +95,7 @@ class ScenarioLoader:
             )
             run: Callable[[], Any] = partial(
                 s.finetune.preload,
-                key,
+                owner,
                 job_id,
                 entry["request"],
                 planned,
@@ -108,7 +112,7 @@ class ScenarioLoader:
                 "PROCESSING": s.inference.processing_time(params),
             }
             state, planned = _planned(s.inference.lifecycle, entry, entered, durations)
-            run = partial(s.inference.preload, key, job_id, entry["request"], op, planned)
+            run = partial(s.inference.preload, owner, job_id, entry["request"], op, planned)
             steps.append(("inference", partial(_loaded, run, key, state)))
         for i, entry in enumerate(tenant.get("trainings", [])):
             job_id = entry.get("id") or derived_id(name, key, "training", i).hex
@@ -116,20 +120,22 @@ class ScenarioLoader:
             state, planned = _planned(
                 s.trainer.lifecycle, entry, entered, self._durations(s.trainer.lifecycle)
             )
-            run = partial(s.trainer.preload, key, job_id, entry["form"], planned, base_url)
+            run = partial(s.trainer.preload, owner, job_id, entry["form"], planned, base_url)
             steps.append(("trainings", partial(_loaded, run, key, state)))
         return steps
 
     def _durations(self, lifecycle: Lifecycle) -> Mapping[str, float]:
         return self._s.rt.timing.for_lifecycle(lifecycle.name)
 
-    def _credits(self, key: str, tenant: Mapping[str, Any]) -> Mapping[str, Any]:
+    def _credits(self, key: str, owner: str, tenant: Mapping[str, Any]) -> Mapping[str, Any]:
         if "credits" in tenant:
-            self._s.credits.set(key, tenant["credits"])
-        return {"api_key": key, "credits": self._s.credits.balance(key)}
+            self._s.credits.set(owner, tenant["credits"])
+        return {"api_key": key, "credits": self._s.credits.balance(owner)}
 
-    def _webhook(self, key: str, hook_id: str, url: str, types: list[str]) -> Mapping[str, Any]:
-        doc = self._s.registry.preload(key, hook_id, url, types)
+    def _webhook(
+        self, key: str, owner: str, hook_id: str, url: str, types: list[str]
+    ) -> Mapping[str, Any]:
+        doc = self._s.registry.preload(owner, hook_id, url, types)
         return {"id": doc["webhook_id"], "tenant": key, "url": doc["webhook_url"]}
 
 

@@ -8,9 +8,9 @@ import anyio.to_thread
 import yaml
 from starlette.responses import JSONResponse, Response
 
-from mock_server.http.capture import mask_secret
 from mock_server.http.context import Handler, HandlerContext
 from mock_server.scenario import ScenarioLoader, ScenarioServices, checked, export, parse
+from mock_server.tenancy import label
 
 
 def _load(services: ScenarioServices, body: Any, base_url: str) -> Any:
@@ -27,9 +27,13 @@ async def load(ctx: HandlerContext) -> Response:
 
 def _exported(services: ScenarioServices, full_keys: bool, as_json: bool) -> Any:
     document = export(services)
-    if not full_keys:
-        for tenant in document["tenants"]:
-            tenant["api_key"] = mask_secret(tenant["api_key"])
+    ids = services.rt.tenants
+    for tenant in document["tenants"]:
+        # asked for: the key where this process has seen it (the store holds none), else
+        # the tenant id, which loads back as that same tenant; masked: a label, which loads
+        # as a tenant of its own
+        owner = tenant["api_key"]
+        tenant["api_key"] = ids.shown(owner) if full_keys else label(owner)
     if as_json:
         return document
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)

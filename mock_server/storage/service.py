@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import re
-import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from hashlib import sha256
@@ -15,9 +14,9 @@ from mock_server.runtime import Runtime
 from mock_server.storage import scratch
 from mock_server.storage.blobs import BlobStore
 from mock_server.storage.signing import Signer
+from mock_server.tenancy import SECRET_META, ensure_secret
 
 PREFIX = "/storage/"
-_SECRET_KEY = "storage.secret"
 
 
 def storage_root(state: Path | str | None, configured: Path | None) -> Path:
@@ -30,16 +29,9 @@ def storage_root(state: Path | str | None, configured: Path | None) -> Path:
     return scratch.make()
 
 
-def ensure_secret(rt: Runtime) -> bytes:
-    """The per-server signing secret, created once and kept in the store (shared by workers)."""
-    stored = rt.store.update_meta(_SECRET_KEY, lambda old: old or secrets.token_hex(32))
-    return bytes.fromhex(str(stored))
-
-
 def tenant_dir(secret: bytes, tenant: str) -> str:
-    """The folder that stands for a tenant in URLs: a short HMAC of the key under the
-    server's storage secret. Never the key, and not a plain hash of it either: a plain hash
-    of a short or guessable key is looked up in a table (and matches across servers)."""
+    """The folder that stands for a tenant in URLs: a short HMAC of its id under the
+    server's secret (the id starts with the masked key, which URLs need not show)."""
     return hmac.new(secret, b"tenant-dir\n" + tenant.encode(), sha256).hexdigest()[:16]
 
 
@@ -47,7 +39,7 @@ class StorageService:
     def __init__(self, rt: Runtime, root: Path, upload_ttl: int, download_ttl: int) -> None:
         self._rt = rt
         self.blobs = BlobStore(root)
-        self._secret = ensure_secret(rt)
+        self._secret = ensure_secret(rt.store)
         self.signer = Signer(self._secret)
         self._upload_ttl = upload_ttl
         self._download_ttl = download_ttl
@@ -62,7 +54,7 @@ class StorageService:
 
     def after_reset(self) -> None:
         """A reset forgets uploads and artifacts, but keeps the signing secret."""
-        self._rt.store.set_meta(_SECRET_KEY, self._secret.hex())
+        self._rt.store.set_meta(SECRET_META, self._secret.hex())
         self.blobs.clear()
 
     def presign_upload(self, base_url: str, tenant: str, name: str) -> Mapping[str, str]:

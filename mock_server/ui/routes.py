@@ -22,7 +22,7 @@ from starlette.types import Scope
 
 from mock_server.errors import NotFound
 from mock_server.finetune.domain import artifact_path_of, artifact_spec
-from mock_server.http.admin_guard import COOKIE, cookie_value
+from mock_server.http.admin_guard import COOKIE, client_address, cookie_value
 from mock_server.spec.loader import FAMILIES
 from mock_server.storage.artifacts import lora_safetensors
 from mock_server.ui import events, jobs, views
@@ -204,6 +204,8 @@ async def login(request: Request) -> Response:
         return login_page(request.scope, None)
     given = await _form_token(request)
     if not hmac.compare_digest(given.encode(), token.encode()):
+        # counted: the edge's admin guard answers 429 to an address with too many
+        request.app.state.token_tries.failed(client_address(request.scope))
         return login_page(request.scope, "That is not the admin token.")
     answer = RedirectResponse(f"{PREFIX}/", status_code=303)
     answer.set_cookie(COOKIE, cookie_value(token), path="/_mock", httponly=True, samesite="lax")

@@ -17,17 +17,18 @@ from mock_server.admin.tenants import known as known_tenants
 from mock_server.admin.tenants import resolve as resolve_tenant
 from mock_server.clock import iso
 from mock_server.errors import NotFound
-from mock_server.http.capture import mask_secret
 from mock_server.lifecycle import current
 from mock_server.runtime import Runtime
+from mock_server.tenancy import label
 from mock_server.webhooks.admin import all_webhooks, delivery_view
 from mock_server.webhooks.deliveries import OUTCOMES, outcome
 from mock_server.webhooks.dispatcher import Dispatcher
 
 
-def mask(secret: str | None) -> str:
-    """An API key as the dashboard shows it: enough to tell keys apart, not to use one."""
-    return mask_secret(secret) if secret else "—"
+def mask(tenant: str | None) -> str:
+    """A tenant as the dashboard shows it: its masked key and the start of its id, enough to
+    tell tenants apart, never a key (the store holds none)."""
+    return label(tenant) if tenant else "—"
 
 
 def pretty(value: Any) -> str:
@@ -58,22 +59,22 @@ def clock_view(s: Services) -> dict[str, Any]:
 
 
 def tenants(s: Services) -> list[str]:
-    """Every key the mock knows (for the pages to show masked, or by handle)."""
+    """Every tenant the mock knows (for the pages to show masked, or by handle)."""
     return known_tenants(s.rt, s.services)
 
 
-def handle(s: Services, key: str) -> str:
-    return tenant_handle(s.services, key)
+def handle(s: Services, tenant: str) -> str:
+    return tenant_handle(s.services, tenant)
 
 
 def chosen_tenant(s: Services, given: str | None) -> str | None:
-    """The key a filter's handle stands for (a key itself is taken as given: an old link)."""
+    """The tenant a filter's handle stands for (a key is taken too: an old link)."""
     if not given:
         return None
     try:
         return resolve_tenant(s.rt, s.services, given)
     except NotFound:
-        return given
+        return s.rt.tenants.given(given)
 
 
 def overview(s: Services) -> dict[str, Any]:
@@ -86,11 +87,11 @@ def overview(s: Services) -> dict[str, Any]:
     credits = s.services["credits"]
     rows = [
         {
-            "masked": mask(key),
-            "credits": credits.balance(key),
-            "jobs": sorted(counts.get(key, Counter()).items()),
+            "masked": mask(tenant),
+            "credits": credits.balance(tenant),
+            "jobs": sorted(counts.get(tenant, Counter()).items()),
         }
-        for key in tenants(s)
+        for tenant in tenants(s)
     ]
     timing = s.rt.timing
     return {

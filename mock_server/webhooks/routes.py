@@ -77,10 +77,10 @@ async def test(ctx: HandlerContext) -> Response:
 
 
 async def admin_deliveries(ctx: HandlerContext) -> Response:
-    q = ctx.valid.query
-    records = _dispatcher(ctx).deliveries.all(q.get("tenant"))
+    q, ids = ctx.valid.query, ctx.runtime.tenants
+    records = _dispatcher(ctx).deliveries.all(ids.given(q["tenant"]) if q.get("tenant") else None)
     rows = [
-        delivery_view(r)
+        {**delivery_view(r), "tenant": ids.shown(r.tenant)}
         for r in records
         if q.get("job_id") in (None, r.doc["job_id"]) and q.get("state") in (None, r.doc["state"])
     ]

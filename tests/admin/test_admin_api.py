@@ -7,7 +7,7 @@ import sqlite3
 import httpx
 import pytest
 
-from mock_server.http.capture import mask_secret
+from mock_server.tenancy import mask_secret
 from tests.finetune.helpers import doc_submit_body
 from tests.fixtures.contract import conforms
 from tests.fixtures.server import KEY_A, KEY_B
@@ -88,8 +88,9 @@ async def test_journal_records_requests_newest_first(mock_client: httpx.AsyncCli
         ("/finetune/request/list", 401),
         ("/finetune/request/list", 200),
     ]
-    # the tenant is its key, kept masked as every key in the journal
-    assert entries[2]["tenant"] == mask_secret(KEY_A) and entries[1]["tenant"] is None
+    # the tenant is its id: the key masked, then a salted hash of it
+    assert entries[2]["tenant"].startswith(mask_secret(KEY_A) + "~")
+    assert entries[1]["tenant"] is None
     assert all(e["latency_ms"] >= 0 and e["fault"] is None for e in entries)
 
 

@@ -72,7 +72,14 @@ def test_concurrent_submits_from_two_tenants_each_exist_exactly_once(
                 key: client.get("/finetune/request/list", headers={"x-api-key": key}).json()
                 for key in (KEY_A, KEY_B)
             }
-            admin = client.get("/_mock/jobs", params={"limit": 1000}).json()
+            every = client.get("/_mock/jobs", params={"limit": 1000}).json()
+            # filtered by key: the worker answering knows the key then, and names the tenant
+            # by it (unfiltered, a worker that never saw a key names its tenant by id)
+            admin = [
+                job
+                for key in (KEY_A, KEY_B)
+                for job in client.get("/_mock/jobs", params={"limit": 1000, "tenant": key}).json()
+            ]
     finally:
         stop_server(server)
 
@@ -81,6 +88,7 @@ def test_concurrent_submits_from_two_tenants_each_exist_exactly_once(
     for key in (KEY_A, KEY_B):
         listed = [item["finetune_id"] for item in lists[key]]
         assert Counter(listed) == Counter(accepted[key])  # each exactly once, no strangers
+    assert sorted(job["id"] for job in every) == sorted(everything)
     by_admin = Counter((job["tenant"], job["id"]) for job in admin if job["kind"] == "finetune")
     assert by_admin == Counter((k, i) for k in (KEY_A, KEY_B) for i in accepted[k])
     for snapshot in seen:  # reads during the burst: own jobs only, none twice

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.http.capture import Exchange, JournalEntry, mask_secret
+from mock_server.http.capture import Exchange, JournalEntry
+from mock_server.tenancy import mask_secret
 from tests.fixtures.server import running_app
 
 pytestmark = pytest.mark.anyio
@@ -36,7 +37,7 @@ async def test_the_state_file_holds_no_full_api_key(tmp_path: Path) -> None:
         journal = (await client.get("/_mock/requests", params={"limit": 10})).json()
         assert journal[0]["path"] == f"/_mock/credits/{mask_secret(OTHER)}"
         details = journal[1]
-        assert details["tenant"] == mask_secret(KEY)
+        assert details["tenant"].startswith(mask_secret(KEY) + "~")  # the tenant's id
         assert OTHER not in details["request"]["body"]
         assert ("authorization", mask_secret(f"Bearer {OTHER}")) in [
             tuple(h) for h in details["request"]["headers"]
@@ -75,6 +76,20 @@ async def test_an_exchange_is_masked_as_it_is_captured() -> None:
     read = dict(entry)  # read back (as /_mock/requests shows it), the masks are readable
     assert ("x-api-key", mask_secret(KEY)) in read["request"]["headers"]
     assert mask_secret(OTHER) in read["response"]["body"]
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [("a", "…"), ("abc", "…"), ("k3y-1234", "k3…"), ("0123456789abcde", "012…")],
+)
+async def test_a_short_key_shows_at_most_a_quarter_of_itself(key: str, shown: str) -> None:
+    """A 1-character key was journaled whole (its mask kept its first character)."""
+    async with running_app(key=key, clock="virtual", datasets="skip") as client:
+        assert (await client.get("/finetune/request/list")).status_code == 200
+        (entry,) = (await client.get("/_mock/requests", params={"limit": 1})).json()
+    assert dict(entry["request"]["headers"])["x-api-key"] == shown
+    assert entry["tenant"].startswith(shown + "~")
+    assert mask_secret(shown) == shown  # masking a mask changes nothing
 
 
 PAGES = ["/", "/jobs", "/requests", "/webhooks", "/faults"]

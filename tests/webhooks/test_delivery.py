@@ -234,7 +234,8 @@ async def test_an_unusable_webhook_url_fails_its_delivery_not_the_dispatcher(
     async with make_client(key="k", clock="virtual", datasets="skip") as client:
         # /webhook/add refuses it now (format: uri); a state file from before still holds one
         registry = client.app.state.services["webhooks"].registry  # type: ignore[attr-defined]
-        registry.add("k", "http://[zz]/hook", ["FINETUNE"])
+        tenant = client.app.state.runtime.tenants.of("k")  # type: ignore[attr-defined]
+        registry.add(tenant, "http://[zz]/hook", ["FINETUNE"])
         await submit(client)
         client.headers["x-api-key"] = "k2"  # another tenant, with a working receiver
         await register(client, webhook_receiver.url)

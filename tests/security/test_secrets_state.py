@@ -1,0 +1,129 @@
+"""The `--state` file holds no API key: the store knows a tenant by a salted id of its key,
+worked out at the edge, so jobs, credits, webhooks, deliveries and the journal hold no key,
+and a restart on the same file still gives each key its own jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from mock_server.tenancy import is_tenant_id
+from mock_server.testing.bodies import doc_submit_body, doc_v2_body
+from mock_server.testing.live import start_server, stop_server
+
+KEY = "sk-live-STATEFILE-0123456789abcdefDISTINCT"
+SCENARIO_KEY = "sk-scenario-FROMYAML-9876543210fedcbaXYZ"
+OTHER = "sk-other-tenant-00000000000000000000"
+
+
+def _state_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file the state left (the SQLite file, its -wal/-shm, any side folder)."""
+    return {str(p): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _use_every_surface(base: str, admin: dict[str, str]) -> tuple[str, float]:
+    """Submit, webhook, credits, v2 inference and a scenario under keys; (job id, credits)."""
+    me = {"x-api-key": KEY}
+    submitted = httpx.post(
+        f"{base}/finetune/request/submit", json=doc_submit_body("FLUX"), headers=me
+    )
+    assert submitted.status_code == 200, submitted.text
+    job_id = submitted.json()["finetune_id"]
+    hook = httpx.post(
+        f"{base}/webhook/add",
+        json={"webhook_url": "http://127.0.0.1:9/hook", "event": {"types": ["FINETUNE"]}},
+        headers=me,
+    )
+    assert hook.status_code == 200, hook.text
+    credits = httpx.put(f"{base}/_mock/credits/{KEY}", json={"credits": 50}, headers=admin)
+    assert credits.status_code == 200 and credits.json()["api_key"] == KEY
+    httpx.post(f"{base}/_mock/clock/advance", json={"seconds": 3600}, headers=admin)
+    inference = httpx.post(f"{base}/v2/flux-dev-finetuned", json=doc_v2_body(job_id), headers=me)
+    assert inference.status_code == 200, inference.text
+    scenario = {
+        "name": "keys",
+        "tenants": [
+            {
+                "api_key": SCENARIO_KEY,
+                "credits": 7,
+                "finetunes": [{"status": "AVAILABLE", "request": doc_submit_body("FLUX")}],
+            }
+        ],
+    }
+    loaded = httpx.post(f"{base}/_mock/scenario", json=scenario, headers=admin)
+    assert loaded.status_code == 200, loaded.text
+    # the admin API still takes the key the user knows, and names the tenant by it
+    mine = httpx.get(f"{base}/_mock/jobs", params={"tenant": KEY}, headers=admin).json()
+    assert {j["id"] for j in mine} == {job_id, inference.json()["request_id"]}
+    assert {j["tenant"] for j in mine} == {KEY}
+    assert httpx.get(f"{base}/_mock/requests", params={"tenant": KEY}).json()
+    balance = httpx.get(f"{base}/_mock/credits/{KEY}", headers=admin).json()["credits"]
+    assert balance is not None and balance < 50  # the inference was charged to the key
+    return job_id, balance
+
+
+def test_the_state_holds_no_key_and_a_restart_keeps_each_keys_jobs(tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    folder.mkdir()
+    state = folder / "mock.db"
+    args = ("--state", str(state), "--clock", "virtual", "--datasets", "skip")
+    server = start_server(*args)
+    try:
+        job_id, balance = _use_every_surface(server.base_url, server.admin_headers)
+    finally:
+        stop_server(server)
+    _assert_no_key(folder, state)
+
+    server = start_server(*args)
+    try:
+        base = server.base_url
+        # before the key comes back, this process cannot name it: a full export names its
+        # tenant by id, and that id loads back as the same tenant
+        exported = httpx.get(f"{base}/_mock/scenario", params={"keys": "full", "format": "json"})
+        assert KEY not in exported.text
+        owners = [t["api_key"] for t in exported.json()["tenants"]]
+        assert owners and all(is_tenant_id(owner) for owner in owners)
+        by_id = httpx.get(f"{base}/_mock/jobs", params={"tenant": owners[0]}).json()
+        assert by_id and {j["tenant"] for j in by_id} == {owners[0]}
+        # a filter by key finds the same tenant, and teaches the process its key
+        by_key = httpx.get(f"{base}/_mock/jobs", params={"tenant": KEY}).json()
+        assert by_key and {j["tenant"] for j in by_key} == {KEY}
+        details = httpx.request(
+            "GET",
+            f"{base}/finetune/request/details",
+            json={"request_id": job_id},
+            headers={"x-api-key": KEY},
+        )
+        assert details.status_code == 200, details.text
+        assert job_id in details.text
+        others = httpx.request(
+            "GET",
+            f"{base}/finetune/request/details",
+            json={"request_id": job_id},
+            headers={"x-api-key": OTHER},
+        )
+        assert others.status_code == 404
+        listed = httpx.get(f"{base}/finetune/request/list", headers={"x-api-key": OTHER})
+        assert listed.status_code == 200 and job_id not in listed.text
+        hooks = httpx.get(f"{base}/webhook/get", headers={"x-api-key": KEY}).json()["webhooks"]
+        assert any(h["webhook_url"] == "http://127.0.0.1:9/hook" for h in hooks), hooks
+        credits = httpx.get(f"{base}/_mock/credits/{KEY}").json()
+        assert credits == {"api_key": KEY, "credits": balance}
+        loaded = httpx.get(f"{base}/finetune/request/list", headers={"x-api-key": SCENARIO_KEY})
+        assert len(loaded.json()) == 1
+        # now known again: a full export names the key (and the journal keeps it masked)
+        full = httpx.get(f"{base}/_mock/scenario", params={"keys": "full"})
+        assert KEY in full.text and SCENARIO_KEY in full.text
+    finally:
+        stop_server(server)
+    _assert_no_key(folder, state)
+
+
+def _assert_no_key(folder: Path, state: Path) -> None:
+    files = _state_bytes(folder)
+    assert str(state) in files
+    for secret in (KEY, SCENARIO_KEY):
+        for name, data in files.items():
+            assert secret.encode() not in data, f"{secret} is in {name}"
+            assert secret[8:-4].encode() not in data, f"most of {secret} is in {name}"
