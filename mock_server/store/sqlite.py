@@ -17,7 +17,6 @@ from mock_server.store import sqlite_due
 from mock_server.store.base import Record, decode, encode_doc
 from mock_server.store.packing import unpack_batch
 from mock_server.store.sqlite_cache import ReadCache
-from mock_server.store.sqlite_checkpoint import FALLBACK_PAGES, Checkpointer
 from mock_server.store.sqlite_journal import JournalWriter
 
 _BUSY_TIMEOUT_MS = 10_000
@@ -90,7 +89,6 @@ class SqliteStore(sqlite_due.DueQueue):
         # the request journal, written in batches; a region of its own, which nothing reads
         # through the cache: its batches leave the values read before them in place
         self._journal = JournalWriter(lambda: self._write(_JOURNAL), clock=journal_clock)
-        self._checkpoints = Checkpointer(self._connect)  # started by the first write
         try:
             self._initialise()
         except BaseException:
@@ -136,8 +134,6 @@ class SqliteStore(sqlite_due.DueQueue):
             # made every submit wait for the disk: half its time, and 32 concurrent submits
             # queued behind each other's fsyncs.
             conn.execute("PRAGMA synchronous = NORMAL")
-            # checkpoints come from their own thread (store.sqlite_checkpoint)
-            conn.execute(f"PRAGMA wal_autocheckpoint = {FALLBACK_PAGES}")
         except BaseException:
             conn.close()
             raise
@@ -169,7 +165,6 @@ class SqliteStore(sqlite_due.DueQueue):
         what it may change, which the read cache forgets (store.sqlite_cache): a kind's
         records, or one meta key (their regions are their names; a meta key named like a
         kind would only make both forgotten together); None: anything."""
-        self._checkpoints.start()
         with self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -343,7 +338,6 @@ class SqliteStore(sqlite_due.DueQueue):
         """Write the journal's last batch, then close every pooled connection; one still in
         use closes when its call returns."""
         self._journal.close()
-        self._checkpoints.close()
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []

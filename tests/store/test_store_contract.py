@@ -532,7 +532,7 @@ def test_sqlite_acknowledged_writes_survive_kill_9(tmp_path: Path, workers: Work
 def test_sqlite_reads_see_another_processs_commits_at_once(
     tmp_path: Path, workers: Workers
 ) -> None:
-    # the read cache asks the WAL-index header, which the processes share through the -shm file
+    # the read cache asks PRAGMA data_version, which moves with another process's commits too
     path = tmp_path / "s.db"
     store = SqliteStore(path)
     try:
