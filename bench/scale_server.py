@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workload import submit_body
 
 from mock_server.app import create_app
-from mock_server.asgi import freeze_startup_heap
 from mock_server.config import build_config
 from mock_server.finetune.domain import KIND, FinetuneService
 from mock_server.store import Store
@@ -78,7 +77,6 @@ def main() -> None:
     args = parser.parse_args()
     config = build_config(None, port=args.port, timing="instant", datasets="skip", state=args.state)
     app = create_app(config)
-    freeze_startup_heap()  # as `tunemock serve` does, before any job is in the store
     store = app.state.runtime.store
     if args.jobs:
         ids = app.state.runtime.tenants

@@ -1,13 +1,19 @@
 """Benchmark: tunemock (memory and SQLite stores) against a bare Starlette+uvicorn app and
 Stoplight Prism, on the submit, details and v2-status routes, in one run.
 
-Each server runs alone, started by this script on 127.0.0.1; one load generator
-(bench/loadgen.py, its own process, the same for every server) keeps `--connections`
-keep-alive connections busy for `--seconds` after a warm-up. On a 2-core machine the
-generator and the server share the cores: the figures are comparable with each other, not
-with a dedicated load machine. Figures are printed, never asserted.
+Each server runs alone, started by this script on 127.0.0.1; one load generator (its own
+process, the same for every server) keeps `--connections` keep-alive connections busy for
+`--seconds` after a warm-up. On a 2-core machine the generator and the server share the
+cores: the figures are comparable with each other, not with a dedicated load machine.
+Figures are printed, never asserted.
+
+The load generator is bench/loadgen.py (Python); `--loader wrk` adds wrk (Debian's `wrk`
+package, bench/wrkload.py) on the same server right after it, and prints both loaders'
+tables. A Python generator takes CPU from the server it measures, more from a faster one,
+which flattens every ratio toward 1: wrk's ratios are the stricter ones.
 
     python bench/throughput.py [--seconds 4] [--rounds 3] [--connections 32] [--no-prism]
+                               [--loader wrk]
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from servers import (
     stop_process,
 )
 from workload import ROUTES, prepare_tunemock, requests_for
+from wrkload import load_wrk
 
 TUNEMOCK_ARGS = ("--timing", "instant", "--datasets", "skip")
 TARGETS = {"vs_bare": 0.6, "vs_prism": 3.0, "p99_ms": 20.0, "startup_s": 1.0}
@@ -44,42 +51,51 @@ Row = dict[str, Any]
 Prepare = Callable[[Server], dict[str, dict[str, Any]]]
 #: what the servers without state answer: any id does (Prism's is its example's)
 FIXED = requests_for("3f1c0d2e", "0f9c2a8e-6b1d-4c3e-9a57-2d8e4b1f7c60")
-ARGS = argparse.Namespace(seconds=4.0, warmup=1.0, connections=32)
+ARGS = argparse.Namespace(seconds=4.0, warmup=1.0, connections=32, loaders=("python",))
+LOADERS = {
+    "python": load,
+    "wrk": lambda server, requests, *run: load_wrk(server.port, requests, *run),
+}
 
 
 @dataclass
 class Contender:
-    """A server to measure: how to start it for a route, and the requests it answers 200."""
+    """A server to measure: how to start it for a route, and the requests it answers 200.
+    One row of results per load generator."""
 
     name: str
     start: Callable[[str], Server]
     prepare: Prepare
-    row: Row = field(default_factory=dict)
+    rows: dict[str, Row] = field(default_factory=dict)
 
     def measure(self, route: str) -> None:
         """One route on a server of its own, started fresh (jobs left by the submit run would
-        otherwise weigh on the next route); RSS right after the load. Each round adds one
-        result; the table shows the median round."""
-        self.row.setdefault("server", self.name)
+        otherwise weigh on the next route), each load generator in turn; RSS right after
+        the load. Each round adds one result; the table shows the median round."""
         server = self.start(route)
         try:
-            self.row.setdefault("startups", []).append(server.startup_s)
             request = self.prepare(server)[route]
-            cpu = server.cpu_s()
-            result = load(server, [request], ARGS.connections, ARGS.seconds, ARGS.warmup)
-            # the server's CPU per answer (warm-up included): steadier than req/s on a shared
-            # machine, where the load generator takes CPU from the server it measures
-            result["cpu_us"] = (server.cpu_s() - cpu) / max(result["answered"], 1) * 1e6
-            self.row.setdefault("rounds", {}).setdefault(route, []).append(result)
-            self.row.setdefault("rss_mb", {})[route] = server.rss_mb()
+            for loader in ARGS.loaders:
+                row = self.rows.setdefault(loader, {"server": self.name})
+                row.setdefault("startups", []).append(server.startup_s)
+                cpu = server.cpu_s()
+                result = LOADERS[loader](
+                    server, [request], ARGS.connections, ARGS.seconds, ARGS.warmup
+                )
+                # the server's CPU per answer (warm-up included): steadier than req/s on a
+                # shared machine, where the load generator takes CPU from the server
+                result["cpu_us"] = (server.cpu_s() - cpu) / max(result["answered"], 1) * 1e6
+                row.setdefault("rounds", {}).setdefault(route, []).append(result)
+                row.setdefault("rss_mb", {})[route] = server.rss_mb()
         finally:
             stop_process(server.process)
-        self.row["startup_s"] = statistics.median(self.row["startups"])
-        runs = self.row["rounds"][route]
-        self.row.setdefault("routes", {})[route] = {
-            key: statistics.median(r[key] for r in runs)
-            for key in ("rps", "p50_ms", "p99_ms", "cpu_us")
-        } | {"statuses": _summed(r["statuses"] for r in runs)}
+        for row in self.rows.values():
+            row["startup_s"] = statistics.median(row["startups"])
+            runs = row["rounds"][route]
+            row.setdefault("routes", {})[route] = {
+                key: statistics.median(r[key] for r in runs)
+                for key in ("rps", "p50_ms", "p99_ms", "cpu_us")
+            } | {"statuses": _summed(r["statuses"] for r in runs)}
 
 
 def _summed(counts: Iterable[dict[str, int]]) -> dict[str, int]:
@@ -195,6 +211,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--no-prism", action="store_true", help="skip Prism (no node/npm)")
     parser.add_argument(
+        "--loader",
+        choices=["python", "wrk"],
+        default="python",
+        help="wrk: measure with wrk too, after the Python loader on the same server",
+    )
+    parser.add_argument(
         "--only",
         choices=["memory", "sqlite", "bare", "prism", "nojournal"],
         nargs="*",
@@ -202,6 +224,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     vars(ARGS).update(vars(args))
+    ARGS.loaders = ("python", "wrk") if args.loader == "wrk" else ("python",)
     wanted = set(args.only or ["memory", "sqlite", "bare", "prism"])
     if args.no_prism:
         wanted.discard("prism")
@@ -227,19 +250,21 @@ def main() -> None:
                 for contender in chosen:
                     contender.measure(route)
         load_after = os.getloadavg()[0]
-    rows = [c.row for c in chosen]
     print(
         f"{args.connections} connections, {args.seconds:g} s per route after {args.warmup:g} s "
         f"warm-up, {args.rounds} rounds (medians shown); Python {platform.python_version()}, "
         f"load generator in its own process on the same machine; 1-min load average "
-        f"{load_before:.2f} before, {load_after:.2f} after ({os.cpu_count()} cores)\n"
+        f"{load_before:.2f} before, {load_after:.2f} after ({os.cpu_count()} cores)"
     )
-    print(table(rows))
-    ratio_table, verdicts = ratios(rows)
-    print("\nreq/s ratios (same run)\n" + ratio_table)
-    print("\ntargets")
-    for text, met in verdicts:
-        print(f"  [{'met' if met else 'MISSED'}] {text}")
+    for loader in ARGS.loaders:
+        rows = [c.rows[loader] for c in chosen]
+        print(f"\n=== load generator: {loader} ===\n")
+        print(table(rows))
+        ratio_table, verdicts = ratios(rows)
+        print(f"\nreq/s ratios (same run, {loader})\n" + ratio_table)
+        print(f"\ntargets ({loader})")
+        for text, met in verdicts:
+            print(f"  [{'met' if met else 'MISSED'}] {text}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from rich.console import Console
 from uvicorn.supervisors import Multiprocess
 
 from mock_server.app import create_app
-from mock_server.asgi import CONFIG_ENV, MASTER_ENV, freeze_startup_heap
+from mock_server.asgi import CONFIG_ENV, MASTER_ENV
 from mock_server.cli.processes import PortTaken, bind
 from mock_server.config import Config, build_config
 from mock_server.errors import TunemockError
@@ -235,7 +235,6 @@ def serve(
         raise click.ClickException(f"cannot start: {_os_problem(exc)}") from exc
     Console(stderr=True, soft_wrap=True).print(banner(config, list(VENDOR_FAMILIES)))
     if config.workers == 1:
-        freeze_startup_heap()
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
         # uvicorn raises the Ctrl-C it caught once it has stopped; a stop is no error
         with contextlib.suppress(KeyboardInterrupt):

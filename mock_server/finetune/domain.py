@@ -133,14 +133,6 @@ class FinetuneService:
         plan the lifecycle (a refused dataset fails the job when it leaves REQUESTED)."""
         return self._jobs.insert(tenant, str(uuid.uuid4()), self._submitted(tenant, body, base_url))
 
-    async def submit_grouped(
-        self, tenant: str, body: Mapping[str, Any], base_url: str
-    ) -> FinetuneJob:
-        """`submit` from a task of the event loop (only when it reads no dataset:
-        `submit_reads`); stored with the other tasks' submits (StoredJobs.insert_grouped)."""
-        doc = self._submitted(tenant, body, base_url)
-        return await self._jobs.insert_grouped(tenant, str(uuid.uuid4()), doc)
-
     def _submitted(self, tenant: str, body: Mapping[str, Any], base_url: str) -> dict[str, Any]:
         """The stored doc of a new job (credits charged, dataset checked)."""
         request = apply_defaults(self._doc, self._submit_schema, body)

@@ -292,11 +292,6 @@ class SchemaCheck:
             return None  # best effort: the pointer still names the right file and schema
 
 
-#: a parameter remembers up to this many valid texts of up to this length (at most ~1 MB)
-_VALID_KEPT, _VALID_TEXT = 4096, 256
-_UNKNOWN = object()
-
-
 @dataclass(frozen=True)
 class ParamPlan:
     """One declared parameter: where it comes from, its shape and its compiled schema."""
@@ -308,16 +303,9 @@ class ParamPlan:
     shape: FieldShape
     split_commas: bool  # style simple, or form without explode: `a,b,c`
     check: SchemaCheck | None
-    # texts of one value found valid, and their coerced value: a client polls the same job id
-    # again and again (bounded; a value is a str, int, float or bool, so sharing it is safe)
-    _valid: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def read(self, values: Sequence[str]) -> tuple[Any, list[Detail]]:
         """The coerced value (None when absent) and what is wrong with it."""
-        if len(values) == 1:
-            known = self._valid.get(values[0], _UNKNOWN)  # one lookup: another may clear it
-            if known is not _UNKNOWN:
-                return known, []
         if not values:
             if not self.required:
                 return None, []
@@ -334,12 +322,7 @@ class ParamPlan:
             value: Any = [self.shape.read(item)[0] for item in items]
             return value, self.check.problems(value) if self.check else []
         value = self.shape.read(values[-1])[0]
-        problems = self.check.problems(value) if self.check else []
-        if not problems and len(values) == 1 and len(values[0]) <= _VALID_TEXT:
-            if len(self._valid) >= _VALID_KEPT:
-                self._valid.clear()
-            self._valid[values[0]] = value
-        return value, problems
+        return value, self.check.problems(value) if self.check else []
 
 
 @dataclass(frozen=True)

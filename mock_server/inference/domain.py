@@ -160,14 +160,6 @@ class InferenceService:
     def submit(self, tenant: str, body: Mapping[str, Any], op: Operation) -> InferenceJob:
         return self._jobs.insert(tenant, str(uuid.uuid4()), self._submitted(tenant, body, op))
 
-    async def submit_grouped(
-        self, tenant: str, body: Mapping[str, Any], op: Operation
-    ) -> InferenceJob:
-        """`submit` from a task of the event loop: stored with the other tasks' submits
-        (StoredJobs.insert_grouped)."""
-        doc = self._submitted(tenant, body, op)
-        return await self._jobs.insert_grouped(tenant, str(uuid.uuid4()), doc)
-
     def _submitted(self, tenant: str, body: Mapping[str, Any], op: Operation) -> dict[str, Any]:
         """The stored doc of a new v2 request (model checked, credits charged)."""
         params = self.prepare(tenant, body, op)

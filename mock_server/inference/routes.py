@@ -30,7 +30,10 @@ async def run_v1(ctx: HandlerContext) -> Response:
 
 
 async def submit_v2(ctx: HandlerContext) -> Response:
-    job = await _svc(ctx).submit_grouped(ctx.tenant, ctx.body, ctx.valid.operation)
+    # a store may wait for another process's write lock (SQLite): never on the event loop
+    job = await anyio.to_thread.run_sync(
+        _svc(ctx).submit, ctx.tenant, ctx.body, ctx.valid.operation
+    )
     base = f"{ctx.base_url}/v2/requests/{job.id}"
     return JSONResponse(
         {"request_id": job.id, "status": job.transitions[0].state,

@@ -103,12 +103,6 @@ class StoredJobs(Generic[J]):
         submit."""
         return self.job(self.store.insert(self.kind, tenant, job_id, doc).seeded(doc))
 
-    async def insert_grouped(self, tenant: str, job_id: str, doc: Mapping[str, Any]) -> J:
-        """`insert` from a task of the event loop: committed with the inserts of the loop's
-        other tasks (Store.insert_grouped)."""
-        record = await self.store.insert_grouped(self.kind, tenant, job_id, doc)
-        return self.job(record.seeded(doc))
-
     def get(self, tenant: str | None, job_id: str) -> J:
         record = self.store.get(self.kind, job_id, tenant)
         if record is None:

@@ -101,14 +101,6 @@ class Store(Protocol):
         """Add a record; raises mock_server.errors.Conflict if (kind, id) exists."""
         ...
 
-    async def insert_grouped(
-        self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]
-    ) -> Record:
-        """`insert`, from a task of an event loop: a store with transactions may commit the
-        inserts of the loop's other tasks in the same one (SqliteStore: one per loop turn).
-        Returns once the record is stored (Conflict as `insert` raises it)."""
-        ...
-
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
         """The record, or None if absent or owned by another tenant (tenant None = any)."""
         ...

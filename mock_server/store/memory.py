@@ -58,11 +58,6 @@ class MemoryStore:
             self._by_tenant.setdefault(kind, {}).setdefault(tenant, {})[id] = row
             return _record(kind, id, row)
 
-    async def insert_grouped(
-        self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]
-    ) -> Record:
-        return self.insert(kind, tenant, id, doc)  # no transaction to share
-
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
         with self._lock:
             row = self._visible(kind, id, tenant)

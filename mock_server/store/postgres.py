@@ -15,7 +15,6 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-import anyio.to_thread
 import psycopg
 import psycopg_pool
 
@@ -129,12 +128,6 @@ class PostgresStore:
             if row is None:
                 raise Conflict(f"{kind} {id!r} exists already")
         return Record(kind, id, tenant, text, 1, int(row[0]))
-
-    async def insert_grouped(
-        self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]
-    ) -> Record:
-        # no group commit here: each insert is its own transaction, off the event loop
-        return await anyio.to_thread.run_sync(self.insert, kind, tenant, id, doc)
 
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
         clause, args = _tenant_clause(tenant)

@@ -17,8 +17,6 @@ from mock_server.store import sqlite_due
 from mock_server.store.base import Record, decode, encode_doc
 from mock_server.store.packing import unpack_batch
 from mock_server.store.sqlite_cache import ReadCache
-from mock_server.store.sqlite_checkpoint import FALLBACK_PAGES, Checkpointer
-from mock_server.store.sqlite_group import GroupCommit, NewRecord
 from mock_server.store.sqlite_journal import JournalWriter
 
 _BUSY_TIMEOUT_MS = 10_000
@@ -91,8 +89,6 @@ class SqliteStore(sqlite_due.DueQueue):
         # the request journal, written in batches; a region of its own, which nothing reads
         # through the cache: its batches leave the values read before them in place
         self._journal = JournalWriter(lambda: self._write(_JOURNAL), clock=journal_clock)
-        self._group = GroupCommit(self._insert_all)
-        self._checkpoints = Checkpointer(self._connect)  # started by the first write
         try:
             self._initialise()
         except BaseException:
@@ -138,8 +134,6 @@ class SqliteStore(sqlite_due.DueQueue):
             # made every submit wait for the disk: half its time, and 32 concurrent submits
             # queued behind each other's fsyncs.
             conn.execute("PRAGMA synchronous = NORMAL")
-            # checkpoints come from their own thread (store.sqlite_checkpoint)
-            conn.execute(f"PRAGMA wal_autocheckpoint = {FALLBACK_PAGES}")
         except BaseException:
             conn.close()
             raise
@@ -159,14 +153,11 @@ class SqliteStore(sqlite_due.DueQueue):
         finally:
             with self._lock:
                 self._in_use -= 1
-                last = self._closed and self._in_use == 0
                 if conn is not None:  # None: connect() failed
                     if self._closed:
                         conn.close()
                     else:
                         self._idle.append(conn)
-            if last:
-                self._cache.release()
 
     @contextmanager
     def _write(self, region: str | None) -> Iterator[sqlite3.Connection]:
@@ -174,7 +165,6 @@ class SqliteStore(sqlite_due.DueQueue):
         what it may change, which the read cache forgets (store.sqlite_cache): a kind's
         records, or one meta key (their regions are their names; a meta key named like a
         kind would only make both forgotten together); None: anything."""
-        self._checkpoints.start()
         with self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -189,35 +179,17 @@ class SqliteStore(sqlite_due.DueQueue):
             self._cache.after_write(conn, start, region)
 
     def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
-        [outcome] = self._insert_all([NewRecord(kind, tenant, id, encode_doc(doc))])
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-    async def insert_grouped(
-        self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]
-    ) -> Record:
-        return await self._group.insert(NewRecord(kind, tenant, id, encode_doc(doc)))
-
-    def _insert_all(self, group: Sequence[NewRecord]) -> list[Record | Exception]:
-        """Every record in one transaction; an id that exists already is that one's Conflict
-        (the others are written)."""
-        kinds = {new.kind for new in group}
-        outcomes: list[Record | Exception] = []
-        with self._write(kinds.pop() if len(kinds) == 1 else None) as conn:
-            for kind, tenant, id, text in group:
-                try:
-                    cursor = conn.execute(
-                        "INSERT INTO records (kind, id, tenant, doc, version)"
-                        " VALUES (?, ?, ?, ?, 1)",
-                        (kind, id, tenant, text),
-                    )
-                except sqlite3.IntegrityError:  # the statement alone is undone (seqs too)
-                    outcomes.append(Conflict(f"{kind} {id!r} exists already"))
-                    continue
-                assert cursor.lastrowid is not None  # an INSERT that wrote always sets it
-                outcomes.append(Record(kind, id, tenant, text, 1, cursor.lastrowid))
-        return outcomes
+        text = encode_doc(doc)
+        try:
+            with self._write(kind) as conn:
+                cursor = conn.execute(
+                    "INSERT INTO records (kind, id, tenant, doc, version) VALUES (?, ?, ?, ?, 1)",
+                    (kind, id, tenant, text),
+                )
+        except sqlite3.IntegrityError:  # the transaction is rolled back: nothing written
+            raise Conflict(f"{kind} {id!r} exists already") from None
+        assert cursor.lastrowid is not None  # an INSERT that wrote always sets it
+        return Record(kind, id, tenant, text, 1, cursor.lastrowid)
 
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
         row = self._cache.read(kind, ("get", kind, id, tenant), self._get, kind, id, tenant)
@@ -316,9 +288,9 @@ class SqliteStore(sqlite_due.DueQueue):
 
     def append_journal(self, entry: Mapping[str, Any], keep: int) -> None:
         """Batched (store.sqlite_journal): every request writes an entry, and a transaction
-        each made SQLite the mock's bottleneck. An entry is in the file within ~20 ms of its
-        request (~40 ms after the last request; another process sees it then, and a kill -9
-        can take that last while), packed as it was made and formatted only when read
+        each made SQLite the mock's bottleneck. The journal's own thread writes it to the file
+        within about one batch interval (another process sees it then, and a kill -9 can
+        take that last while), packed as it was made and formatted only when read
         (store.packing)."""
         self._journal.append(entry, keep)
 
@@ -366,14 +338,9 @@ class SqliteStore(sqlite_due.DueQueue):
         """Write the journal's last batch, then close every pooled connection; one still in
         use closes when its call returns."""
         self._journal.close()
-        self._checkpoints.close()
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
         self._cache.close()
-        with self._lock:
-            last = self._in_use == 0
-        if last:  # else the last connection in use releases it when its call returns
-            self._cache.release()

@@ -2,9 +2,10 @@
 
 Every request reads the file several times (the clock's offset, the fault rules, the job),
 and another worker process may have changed any of them at any moment, so none can be kept
-for a while. Whether the file changed is cheap to ask (store.sqlite_changes), far cheaper
-than the read it replaces, and a request reads unchanged rows far more often than changed
-ones.
+for a while. Whether the file changed is cheaper to ask than the read it replaces (`PRAGMA
+data_version` on a connection of the cache's own that never writes: SQLite's public answer,
+https://www.sqlite.org/pragma.html#pragma_data_version), and a request reads unchanged rows
+far more often than changed ones.
 
 Values are kept by region (what one write can change: the records of a kind, one meta
 key). A write of this process's own moves the file's mark too; when it can tell that no
@@ -19,8 +20,6 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import NamedTuple, TypeVar
 
-from mock_server.store.sqlite_changes import Changes, data_version
-
 T = TypeVar("T")
 _MISSING = object()
 
@@ -28,8 +27,8 @@ _MISSING = object()
 class WriteStart(NamedTuple):
     """What `before_write` saw, inside the write transaction (the file's write lock held)."""
 
-    cached: Hashable  # the mark the cache's values were read under
-    mark: Hashable  # the file's mark then
+    cached: int | None  # the mark the cache's values were read under
+    mark: int  # the file's mark then
     version: int  # the writing connection's data_version then
 
 
@@ -38,10 +37,11 @@ class ReadCache:
     they were read."""
 
     def __init__(self, connect: Callable[[], sqlite3.Connection], size: int = 4096) -> None:
-        self._changes = Changes(connect)
+        self._connect = connect
+        self._probe: sqlite3.Connection | None = None  # opened on first use, never writes
         self._size = size
-        self._lock = threading.Lock()
-        self._mark: Hashable = None  # None: unknown (never asked, or this process wrote)
+        self._lock = threading.Lock()  # also the probe's: one statement on it at a time
+        self._mark: int | None = None  # None: unknown (never asked, or this process wrote)
         self._values: dict[Hashable, object] = {}  # by key (keys are unique across regions)
         self._regions: dict[Hashable, set[Hashable]] = {}  # the keys read in each region
         self._closed = False
@@ -54,7 +54,7 @@ class ReadCache:
         which costs a read, not a stale answer. (Every request reads three times: the hit
         path is kept short.)"""
         with self._lock:
-            mark = self._changes.mark()
+            mark = self._file_mark()
             if mark == self._mark:
                 value = self._values.get(key, _MISSING)
                 if value is not _MISSING:
@@ -71,16 +71,25 @@ class ReadCache:
                 self._regions.setdefault(region, set()).add(key)
         return value
 
+    def _file_mark(self) -> int:
+        """The probe's data_version (the cache's lock held): moves with every commit to the
+        file by any other connection, of this process or another, and the probe makes none."""
+        if self._probe is None:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the store is closed")
+            self._probe = self._connect()
+        return data_version(self._probe)
+
     def changes(self) -> Hashable:
         """The file's change mark (moves with every commit, by any process)."""
         with self._lock:
-            return self._changes.mark()
+            return self._file_mark()
 
     def before_write(self, conn: sqlite3.Connection) -> WriteStart:
         """Called on the writing connection inside its write transaction: no other
         connection can commit until it commits."""
         with self._lock:
-            cached, mark = self._mark, self._changes.mark()
+            cached, mark = self._mark, self._file_mark()
         return WriteStart(cached, mark, data_version(conn))
 
     def after_write(self, conn: sqlite3.Connection, start: WriteStart, region: Hashable) -> None:
@@ -94,12 +103,10 @@ class ReadCache:
         with self._lock:
             if self._closed:  # the write committed as the store closed: nothing to keep
                 return
-            mark = self._changes.mark()
+            mark = self._file_mark()
         try:
             alone = (
                 region is not None
-                and isinstance(start.mark, bytes)  # the WAL-index header (data_version marks
-                # move with this process's own commits: nothing to keep)
                 and start.mark == start.cached  # the cache had seen every commit before
                 and data_version(conn) == start.version
             )
@@ -129,9 +136,13 @@ class ReadCache:
             self._closed = True
             self._mark = None  # a later read asks again, and finds the store closed
             self._clear()
-            self._changes.close()
+            if self._probe is not None:
+                self._probe.close()
+                self._probe = None
 
-    def release(self) -> None:
-        """After close, once no connection of the store is in use (store.sqlite_changes)."""
-        with self._lock:
-            self._changes.release()
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """SQLite's change mark for `conn`: moves with every commit by another connection, never
+    with one of `conn`'s own."""
+    (version,) = conn.execute("PRAGMA data_version").fetchone()
+    return int(version)

@@ -1,12 +1,14 @@
-"""The SQLite store's request journal: entries written in batches, by group commit.
+"""The SQLite store's request journal: entries written in batches, by a thread of its own.
 
 Every request appends an entry. Written one transaction each (insert, trim, commit), the
 journal was about half of a SQLite-backed request. Here an entry waits in the process
 about `interval` seconds (or until `batch` of them are waiting, or the journal is read, or
-the store closes; at most twice `interval` after the last request) and goes to the file
-with the others in one transaction. The cost: another worker process sees an entry up to
-that much later, and a kill -9 takes the entries of that last while. The journal is
-diagnostics; jobs, meta and deliveries are written at once, as before.
+the store closes) and the writer thread puts it in the file with the others in one
+transaction. The request that appends never writes: a write waits for the file's write
+lock, which another worker process may hold, and that wait must not stall an event loop.
+The cost: another worker process sees an entry up to that much later, and a kill -9 takes
+the entries of that last while. The journal is diagnostics; jobs, meta and deliveries are
+written at once, as before.
 """
 
 from __future__ import annotations
@@ -49,39 +51,34 @@ class JournalWriter:
         self._pending: list[tuple[Mapping[str, Any], int]] = []
         self._pending_lock = threading.Lock()  # held only to swap or append to the list
         self._write_lock = threading.Lock()  # one flush at a time, and close waits for it
-        self._stop = threading.Event()
+        self._wake = threading.Event()  # a full batch waits, or the writer is closing
         self._thread: threading.Thread | None = None
         self._closed = False
         self._flushed = clock()  # when the last flush began
-        self._appended = self._flushed  # when the last entry came
 
     def append(self, entry: Mapping[str, Any], keep: int) -> None:
         with self._pending_lock:
             if self._closed:
                 raise sqlite3.ProgrammingError("the store is closed")
             self._pending.append((entry, keep))
-            now = self._appended = self._clock()
-            due = len(self._pending) >= self._batch or now - self._flushed >= self._interval
+            if len(self._pending) >= self._batch:
+                self._wake.set()
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="tunemock-journal", daemon=True
                 )
                 self._thread.start()
-        if due:
-            # A busy server writes its batches here, in the thread that serves: from the
-            # writer thread they cost three times the CPU (it and the serving thread take
-            # the GIL from each other at every row SQLite writes).
-            self._flush_logged()
 
     def _run(self) -> None:
-        """What a quiet server leaves waiting: entries no later `append` came to write.
-        While entries keep coming, the appending thread writes them when they are due: this
-        thread waits for a whole interval without one (an entry waits at most two). It used
-        to write whatever was due when it woke, and under a load that fills less than a
-        batch per interval it won that race: 3 % of a v2 status request's samples, at three
-        times the CPU of the same batch in the serving thread."""
-        while not self._stop.wait(self._interval):
-            if self._clock() - self._appended >= self._interval:
+        """Write what waits: every `interval` by `clock`, and at once when a batch is full."""
+        while not self._closed:
+            self._wake.wait(self._interval)
+            self._wake.clear()  # a wake-up lost here is found by the length check below
+            if self._closed:
+                return  # close writes what waits
+            with self._pending_lock:
+                full = len(self._pending) >= self._batch
+            if full or self._clock() - self._flushed >= self._interval:
                 self._flush_logged()
 
     def _flush_logged(self) -> None:
@@ -114,11 +111,11 @@ class JournalWriter:
             self._pending = []
 
     def close(self) -> None:
-        """Write what waits and stop the writer thread."""
-        self._stop.set()
+        """Stop the writer thread, then write what waits."""
         with self._pending_lock:
             self._closed = True
             thread = self._thread
+        self._wake.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join()
         try:

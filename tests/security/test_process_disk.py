@@ -56,7 +56,6 @@ async def test_a_full_state_file_is_507_in_the_vendors_shape(
             raise sqlite3.OperationalError("database or disk is full")
 
         monkeypatch.setattr(store, "insert", full)
-        monkeypatch.setattr(store, "insert_grouped", full, raising=False)
         answer = await client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
         assert answer.status_code == 507
         assert set(answer.json()) == {"error"}
