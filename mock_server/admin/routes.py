@@ -7,17 +7,12 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from mock_server.admin.jobs import JobKind, JobSummary, summaries
+from mock_server.admin.jobs import JobSummary, summaries
 from mock_server.admin.journal_query import JournalQuery, journal_on, select
 from mock_server.clock import iso
 from mock_server.errors import NotFound
 from mock_server.http.context import Handler, HandlerContext
 from mock_server.spec.loader import VENDOR_FAMILIES
-
-
-def _kinds(ctx: HandlerContext) -> dict[str, JobKind]:
-    kinds: dict[str, JobKind] = ctx.services["jobs"]
-    return kinds
 
 
 def _clock(ctx: HandlerContext) -> dict[str, object]:
@@ -28,7 +23,7 @@ def _clock(ctx: HandlerContext) -> dict[str, object]:
 async def health(ctx: HandlerContext) -> Response:
     rt = ctx.runtime
     vendor = [name for name in rt.spec.documents if name in VENDOR_FAMILIES]
-    problems = ctx.services["disk"].problems()
+    problems = ctx.services.disk.problems()
     return JSONResponse(
         {
             "status": "degraded" if problems else "ok",
@@ -43,7 +38,7 @@ async def health(ctx: HandlerContext) -> Response:
 
 
 async def reset(ctx: HandlerContext) -> Response:
-    ctx.services["reset"]()
+    ctx.services.reset()
     return JSONResponse({"reset": True})
 
 
@@ -59,7 +54,7 @@ async def clock_advance(ctx: HandlerContext) -> Response:
 async def jobs(ctx: HandlerContext) -> Response:
     q = ctx.valid.query
     now = ctx.runtime.clock.now()
-    rows = [s.as_dict(now) for s in summaries(_kinds(ctx), q.get("kind"), q.get("tenant"))]
+    rows = [s.as_dict(now) for s in summaries(ctx.services.jobs, q.get("kind"), q.get("tenant"))]
     if q.get("status"):
         rows = [r for r in rows if r["status"] == q["status"]]
     return JSONResponse(rows[: int(q.get("limit", 500))])
@@ -68,7 +63,7 @@ async def jobs(ctx: HandlerContext) -> Response:
 async def job_status(ctx: HandlerContext) -> Response:
     job_id = ctx.valid.path_params["id"]
     body = ctx.body or {}
-    for name, kind in _kinds(ctx).items():
+    for name, kind in ctx.services.jobs.items():
         try:
             kind.get(None, job_id)
         except NotFound:
@@ -108,30 +103,30 @@ async def requests_count(ctx: HandlerContext) -> Response:
 
 async def credits_get(ctx: HandlerContext) -> Response:
     key = ctx.valid.path_params["api_key"]
-    return JSONResponse({"api_key": key, "credits": ctx.services["credits"].balance(key)})
+    return JSONResponse({"api_key": key, "credits": ctx.services.credits.balance(key)})
 
 
 async def credits_set(ctx: HandlerContext) -> Response:
     key = ctx.valid.path_params["api_key"]
-    balance = ctx.services["credits"].set(key, ctx.body["credits"])
+    balance = ctx.services.credits.set(key, ctx.body["credits"])
     return JSONResponse({"api_key": key, "credits": balance})
 
 
 async def faults_add(ctx: HandlerContext) -> Response:
-    return JSONResponse(ctx.services["faults"].add(ctx.body), status_code=201)
+    return JSONResponse(ctx.services.faults.add(ctx.body), status_code=201)
 
 
 async def faults_list(ctx: HandlerContext) -> Response:
-    return JSONResponse(list(ctx.services["faults"].list()))
+    return JSONResponse(list(ctx.services.faults.list()))
 
 
 async def faults_clear(ctx: HandlerContext) -> Response:
-    ctx.services["faults"].clear()
+    ctx.services.faults.clear()
     return JSONResponse({"deleted": True})
 
 
 async def faults_delete(ctx: HandlerContext) -> Response:
-    ctx.services["faults"].delete(ctx.valid.path_params["id"])
+    ctx.services.faults.delete(ctx.valid.path_params["id"])
     return JSONResponse({"deleted": True})
 
 

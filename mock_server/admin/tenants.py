@@ -4,32 +4,34 @@ a filter URL lands in the browser's history)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mock_server.errors import NotFound
 from mock_server.runtime import Runtime
 from mock_server.webhooks.admin import all_webhooks
 
+if TYPE_CHECKING:
+    from mock_server.services import Services
+
 HANDLE_PREFIX = "t-"
 
 
-def known(rt: Runtime, services: Mapping[str, Any]) -> list[str]:
+def known(rt: Runtime, services: Services) -> list[str]:
     """Every key the mock knows: configured, with credits of its own, owning jobs or
     webhooks. (Not from the journal: it keeps keys masked.)"""
-    found = set(rt.config.api_keys) | set(services["credits"].known_keys())
-    for kind in services["jobs"].values():
+    found = set(rt.config.api_keys) | set(services.credits.known_keys())
+    for kind in services.jobs.values():
         found.update(job.tenant for job in kind.list(None))
     found.update(row["tenant"] for row in all_webhooks(rt.store))
     return sorted(found)
 
 
-def handle(services: Mapping[str, Any], key: str) -> str:
+def handle(services: Services, key: str) -> str:
     """The tenant's handle: the salted id its asset and upload URLs already carry."""
-    return HANDLE_PREFIX + str(services["storage"].tenant_dir(key))
+    return HANDLE_PREFIX + str(services.storage.tenant_dir(key))
 
 
-def resolve(rt: Runtime, services: Mapping[str, Any], tenant_id: str) -> str:
+def resolve(rt: Runtime, services: Services, tenant_id: str) -> str:
     """The key a handle stands for; NotFound for a handle of no known tenant."""
     for key in known(rt, services):
         if handle(services, key) == tenant_id:

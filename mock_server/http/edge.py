@@ -82,7 +82,7 @@ class Edge:
                 raise
         finally:
             if not parts.journal.skips(call.path):
-                parts.journal.record(scope, call, exchange, started)
+                parts.journal.record(call, exchange, started)
 
     async def _guarded(self, scope: Scope, call: Call, receive: Receive, send: Send) -> None:
         parts = self.parts
@@ -92,13 +92,13 @@ class Edge:
             refusal, send = await parts.faults.apply(scope, call, send)
         if refusal is None:
             # a limited request never reaches a handler; the tenant is known before one runs
-            refusal = parts.limits.refusal(call) or parts.keys.refusal(scope, call)
+            refusal = parts.limits.refusal(call) or parts.keys.refusal(call)
         if refusal is not None:
             await refusal(scope, receive, send)
         elif call.by_app:
             await self.app(scope, receive, send)
         else:
-            response = await parts.dispatcher.handle(Request(scope, receive, send))
+            response = await parts.dispatcher.handle(Request(scope, receive, send), call)
             await response(scope, receive, send)
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import time
 
-from starlette.types import Scope
-
 from mock_server.http.call import Call
 from mock_server.http.capture import Exchange, JournalEntry, mask_secret
 from mock_server.store import Store
@@ -39,10 +37,9 @@ class RequestJournal:
         # poll's CPU (made, kept for `keep` requests, freed), for a CI run that reads none
         return self.keep <= 0 or path.startswith(_UNJOURNALED)
 
-    def record(self, scope: Scope, call: Call, exchange: Exchange, started: float) -> None:
+    def record(self, call: Call, exchange: Exchange, started: float) -> None:
         """Keep the finished exchange (formatted only if someone reads it)."""
-        state = scope["state"]
-        tenant = state.get("tenant")
+        tenant = call.tenant
         status = exchange.status
         if tenant is None and status != 401 and not call.path.startswith("/_mock"):
             # refused before auth ran (a fault, a rate limit, a 403): who asked
@@ -50,5 +47,5 @@ class RequestJournal:
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
         # the tenant is its key: kept masked, as every key the journal holds
         tenant = mask_secret(tenant) if tenant else tenant
-        values = (call.method, _path(call), status, tenant, latency_ms, state.get("fault"))
+        values = (call.method, _path(call), status, tenant, latency_ms, call.fault)
         self.store.append_journal(JournalEntry(_FIELDS, values, exchange), keep=self.keep)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import anyio
 from starlette.requests import Request
@@ -10,19 +10,17 @@ from starlette.responses import JSONResponse, Response
 
 from mock_server.errors import NotFound
 from mock_server.http.context import Handler, HandlerContext
-from mock_server.http.render import AnswerCache, error_response
+from mock_server.http.render import error_response
 from mock_server.inference import images
-from mock_server.inference.domain import FAMILY, InferenceJob, InferenceService
+from mock_server.inference.domain import FAMILY, InferenceJob
 from mock_server.runtime import Runtime
 
-
-def _svc(ctx: HandlerContext) -> InferenceService:
-    service: InferenceService = ctx.services["inference"]
-    return service
+if TYPE_CHECKING:
+    from mock_server.services import Services
 
 
 async def run_v1(ctx: HandlerContext) -> Response:
-    params, seconds = _svc(ctx).run_sync(ctx.tenant, ctx.body, ctx.valid.operation)
+    params, seconds = ctx.services.inference.run_sync(ctx.tenant, ctx.body, ctx.valid.operation)
     if ctx.runtime.clock.kind == "real" and seconds > 0:
         await anyio.sleep(seconds)  # a virtual clock never moves by itself: no waiting
     data = await anyio.to_thread.run_sync(images.render, params)
@@ -30,7 +28,7 @@ async def run_v1(ctx: HandlerContext) -> Response:
 
 
 async def submit_v2(ctx: HandlerContext) -> Response:
-    job = await _svc(ctx).submit_grouped(ctx.tenant, ctx.body, ctx.valid.operation)
+    job = await ctx.services.inference.submit_grouped(ctx.tenant, ctx.body, ctx.valid.operation)
     base = f"{ctx.base_url}/v2/requests/{job.id}"
     return JSONResponse(
         {"request_id": job.id, "status": job.transitions[0].state,
@@ -45,13 +43,13 @@ def _failed(job: InferenceJob, error: str | None) -> Response:
 
 
 async def status(ctx: HandlerContext) -> Response:
-    svc = _svc(ctx)
+    svc = ctx.services.inference
     now = ctx.runtime.clock.now()
     job = svc.get(ctx.tenant, ctx.valid.path_params["request_id"], now)
     state = job.state_at(now)
     if state.state == svc.lifecycle.failure:
         return _failed(job, state.detail)
-    answers: AnswerCache = ctx.services["inference.status"]
+    answers = ctx.services.inference_status
     # polled in a loop by every client: the same job in the same state answers the same bytes
     return answers.answer(
         job.id, (job, state), lambda: {"request_id": job.id, "status": state.state}
@@ -59,7 +57,7 @@ async def status(ctx: HandlerContext) -> Response:
 
 
 async def result(ctx: HandlerContext) -> Response:
-    svc = _svc(ctx)
+    svc = ctx.services.inference
     now = ctx.runtime.clock.now()
     job = svc.get(ctx.tenant, ctx.valid.path_params["request_id"], now)
     state = job.state_at(now)
@@ -78,7 +76,8 @@ async def result(ctx: HandlerContext) -> Response:
 
 async def output_endpoint(request: Request) -> Response:
     """The image a v2 result points at: public like a CDN URL, gone when the result is."""
-    svc: InferenceService = request.app.state.services["inference"]
+    services: Services = request.app.state.services
+    svc = services.inference
     runtime: Runtime = request.app.state.runtime
     name = request.path_params["name"]
     try:
@@ -91,13 +90,6 @@ async def output_endpoint(request: Request) -> Response:
         return error_response(FAMILY, 404, f"No output {name}")
     data = await anyio.to_thread.run_sync(images.render, job.params)
     return Response(data, media_type="image/jpeg")
-
-
-def services(rt: Runtime, finetune: Any, credits: Any) -> dict[str, object]:
-    return {
-        "inference": InferenceService(rt, finetune, rt.config.blocked_words, credits),
-        "inference.status": AnswerCache(),
-    }
 
 
 HANDLERS: dict[str, Handler] = {

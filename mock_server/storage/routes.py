@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from starlette.requests import Request
@@ -11,6 +12,9 @@ from mock_server.errors import InvalidInput
 from mock_server.storage.blobs import Incomplete, TooLarge
 from mock_server.storage.service import StorageService
 from mock_server.storage.signing import SignatureProblem
+
+if TYPE_CHECKING:
+    from mock_server.services import Services
 
 
 def s3_error(status: int, code: str, message: str, resource: str) -> Response:
@@ -24,7 +28,8 @@ def s3_error(status: int, code: str, message: str, resource: str) -> Response:
 
 
 async def storage_endpoint(request: Request) -> Response:
-    storage: StorageService = request.app.state.services["storage"]
+    services: Services = request.app.state.services
+    storage = services.storage
     path = request.url.path
     if request.method not in ("GET", "HEAD", "PUT"):
         return s3_error(

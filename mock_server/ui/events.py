@@ -19,7 +19,7 @@ import anyio
 import anyio.to_thread
 
 from mock_server.clock import iso
-from mock_server.ui.views import Services
+from mock_server.ui.views import Pages
 
 #: How often the stream looks for a change, and how long one connection lasts (the browser
 #: reconnects by itself; a bounded stream never holds a server's shutdown up).
@@ -28,7 +28,7 @@ STREAM_SECONDS = 25.0
 RETRY_MS = 500
 
 
-def fingerprint(s: Services) -> str:
+def fingerprint(s: Pages) -> str:
     store = s.rt.store
     now = s.now
     moment = iso(now.replace(microsecond=0)) if s.rt.clock.kind == "real" else iso(now)
@@ -46,7 +46,7 @@ def fingerprint(s: Services) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-async def stream(s: Services, once: bool = False) -> AsyncIterator[str]:
+async def stream(s: Pages, once: bool = False) -> AsyncIterator[str]:
     """`retry`, then a `data:` line with the fingerprint whenever it changes (and at once)."""
     yield f"retry: {RETRY_MS}\n\n"
     last = None

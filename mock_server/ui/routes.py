@@ -48,8 +48,8 @@ def swagger_dir() -> Path:
     return Path(next(iter(found.submodule_search_locations))) / "static"
 
 
-def _services(request: Request) -> views.Services:
-    return views.Services.of(request.app.state.runtime, request.app.state.services)
+def _services(request: Request) -> views.Pages:
+    return views.Pages(request.app.state.runtime, request.app.state.services)
 
 
 def _render(request: Request, page: str, data: dict[str, Any], status: int = 200) -> Response:
@@ -112,7 +112,7 @@ async def model_file(request: Request) -> Response:
     s = _services(request)
     job_id = request.path_params["id"]
     try:
-        found = s.services["finetune"].get(None, job_id)
+        found = s.services.finetune.get(None, job_id)
         view = await _read(request, views.job_page, "finetune", job_id)
     except NotFound as exc:
         return _render(request, "missing", {"message": str(exc)}, status=404)
@@ -120,7 +120,7 @@ async def model_file(request: Request) -> Response:
         return _render(request, "missing", {"message": "Not trained yet"}, status=404)
     path = artifact_path_of(found)
     rank, metadata = artifact_spec(found)
-    storage = s.services["storage"]
+    storage = s.services.storage
     storage.ensure(path, lambda: lora_safetensors(found.id, rank, metadata))
     return RedirectResponse(storage.presign_download("", path), status_code=303)
 

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mock_server.admin.jobs import JobKind, JobSummary, summaries
@@ -25,6 +25,9 @@ from mock_server.trainer.render import sample_urls
 from mock_server.webhooks.admin import all_webhooks, delivery_view
 from mock_server.webhooks.dispatcher import Dispatcher
 
+if TYPE_CHECKING:
+    from mock_server.services import Services
+
 PAGE_SIZE = 50
 
 
@@ -38,38 +41,40 @@ def pretty(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class Services:
-    """The domain services a page reads, taken from the app's `services`."""
+class Pages:
+    """What a page reads: the runtime and the app's services."""
 
     rt: Runtime
-    kinds: Mapping[str, JobKind]
-    webhooks: Dispatcher
-    services: Mapping[str, Any]
+    services: Services
 
-    @classmethod
-    def of(cls, rt: Runtime, services: Mapping[str, Any]) -> Services:
-        return cls(rt, services["jobs"], services["webhooks"], services)
+    @property
+    def kinds(self) -> Mapping[str, JobKind]:
+        return self.services.jobs
+
+    @property
+    def webhooks(self) -> Dispatcher:
+        return self.services.webhooks
 
     @property
     def now(self) -> datetime:
         return self.rt.clock.now()
 
 
-def clock_view(s: Services) -> dict[str, Any]:
+def clock_view(s: Pages) -> dict[str, Any]:
     clock = s.rt.clock
     return {"kind": clock.kind, "now": iso(clock.now()), "offset_seconds": clock.offset()}
 
 
-def tenants(s: Services) -> list[str]:
+def tenants(s: Pages) -> list[str]:
     """Every key the mock knows (for the pages to show masked, or by handle)."""
     return known_tenants(s.rt, s.services)
 
 
-def handle(s: Services, key: str) -> str:
+def handle(s: Pages, key: str) -> str:
     return tenant_handle(s.services, key)
 
 
-def chosen_tenant(s: Services, given: str | None) -> str | None:
+def chosen_tenant(s: Pages, given: str | None) -> str | None:
     """The key a filter's handle stands for (a key itself is taken as given: an old link)."""
     if not given:
         return None
@@ -79,14 +84,14 @@ def chosen_tenant(s: Services, given: str | None) -> str | None:
         return given
 
 
-def overview(s: Services) -> dict[str, Any]:
+def overview(s: Pages) -> dict[str, Any]:
     now = s.now
     counts: dict[str, Counter[str]] = {}
     for name, kind in s.kinds.items():
         for job in kind.list(None):
             state = current(job.transitions, now).state
             counts.setdefault(job.tenant, Counter())[f"{name} {state}"] += 1
-    credits = s.services["credits"]
+    credits = s.services.credits
     rows = [
         {
             "masked": mask(key),
@@ -112,7 +117,7 @@ class JobFilter:
     page: int = 1
 
 
-def job_rows(s: Services, f: JobFilter) -> dict[str, Any]:
+def job_rows(s: Pages, f: JobFilter) -> dict[str, Any]:
     """One page of jobs, newest first; statuses read at the clock's now."""
     now = s.now
     kind = f.kind if f.kind in s.kinds else None
@@ -167,7 +172,7 @@ def _path(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def artifacts(s: Services, kind: str, job: Any, status: str) -> list[dict[str, Any]]:
+def artifacts(s: Pages, kind: str, job: Any, status: str) -> list[dict[str, Any]]:
     """Download links and images of a job, once its lifecycle has made them."""
     life = s.kinds[kind].lifecycle
     done = status == life.happy_path()[-1]
@@ -183,13 +188,13 @@ def artifacts(s: Services, kind: str, job: Any, status: str) -> list[dict[str, A
             {"label": _path(url).rsplit("/", 1)[-1], "href": _path(url), "image": True}
             for url in sample_urls(job, "sample")
         ]
-    if kind == "inference" and done and not s.services["inference"].expired(job, s.now):
+    if kind == "inference" and done and not s.services.inference.expired(job, s.now):
         href = f"/outputs/{job.id}.jpeg"
         return [{"label": f"{job.id}.jpeg", "href": href, "image": True}]
     return []
 
 
-def job_page(s: Services, kind: str, job_id: str) -> dict[str, Any]:
+def job_page(s: Pages, kind: str, job_id: str) -> dict[str, Any]:
     """Everything about one job; raises NotFound for an unknown kind or id."""
     if kind not in s.kinds:
         raise NotFound(f"No job kind {kind}")
@@ -216,7 +221,7 @@ def job_page(s: Services, kind: str, job_id: str) -> dict[str, Any]:
     }
 
 
-def _events(s: Services, kind: str) -> Sequence[str]:
+def _events(s: Pages, kind: str) -> Sequence[str]:
     return s.kinds[kind].lifecycle.webhook_events
 
 
@@ -224,7 +229,7 @@ def _delivery_row(d: Mapping[str, Any]) -> dict[str, Any]:
     return {**d, "payload_text": pretty(d["payload"]), "tenant": mask(d.get("tenant"))}
 
 
-def webhooks_page(s: Services) -> dict[str, Any]:
+def webhooks_page(s: Pages) -> dict[str, Any]:
     hooks = all_webhooks(s.rt.store)
     by_tenant: dict[str, list[dict[str, Any]]] = {}
     for hook in hooks:
@@ -243,7 +248,7 @@ def webhooks_page(s: Services) -> dict[str, Any]:
     }
 
 
-def journal_rows(s: Services, page: int, size: int = 100) -> dict[str, Any]:
+def journal_rows(s: Pages, page: int, size: int = 100) -> dict[str, Any]:
     entries = list(s.rt.store.journal(s.rt.config.journal_size))
     pages = max(1, math.ceil(len(entries) / size))
     page = min(max(1, page), pages)
@@ -260,9 +265,9 @@ def journal_rows(s: Services, page: int, size: int = 100) -> dict[str, Any]:
     return {"rows": rows, "page": page, "pages": pages, "total": len(entries), "journal_off": off}
 
 
-def faults_page(s: Services) -> dict[str, Any]:
-    credits = s.services["credits"]
-    rules = [_masked_rule(r) for r in s.services["faults"].list()]
+def faults_page(s: Pages) -> dict[str, Any]:
+    credits = s.services.credits
+    rules = [_masked_rule(r) for r in s.services.faults.list()]
     return {
         "rules": [{**r, "text": pretty({k: v for k, v in r.items() if k != "id"})} for r in rules],
         "tenants": [

@@ -61,9 +61,9 @@ def test_a_submitted_job_is_the_job_read_back(tmp_path: Path, store: str) -> Non
     services, stored = app.state.services, app.state.runtime.store
     try:
         for model in ("FLUX", "FLUX_PRO", "QWEN"):
-            job = services["finetune"].submit("t", doc_submit_body(model), "http://mock.test")
+            job = services.finetune.submit("t", doc_submit_body(model), "http://mock.test")
             assert job == FinetuneJob.from_record(stored.get("finetune", job.id, "t"))
-            inference = services["inference"]
+            inference = services.inference
             op = inference.v2_model(inference.first_v2_model())
             request = inference.submit("t", doc_v2_body(job.id), op)
             record = stored.get("inference", request.id, "t")
