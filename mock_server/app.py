@@ -24,6 +24,7 @@ from mock_server.files import routes as files_routes
 from mock_server.finetune import routes as finetune_routes
 from mock_server.http.admin_guard import AdminGuard
 from mock_server.http.auth import ApiKeyAuth
+from mock_server.http.capture import register_codec
 from mock_server.http.context import Handler
 from mock_server.http.cors import VendorCors
 from mock_server.http.disk import full_disk
@@ -84,6 +85,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     spec = load_specs(config.spec_dir)
     groups = [op.operation_id for op in spec.operations if op.operation_id]
     check_groups(config.rate_limits, config.key_settings, [*groups, *spec.documents])
+    register_codec()  # the journal's entries, packed into a SQLite file, read back as such
     rt = Runtime.build(config, spec, store)
     services = build_services(rt)
     if config.scenario is not None:  # a bad file stops the start (ConfigError)

@@ -39,6 +39,9 @@ def force_stored(
 
 J = TypeVar("J")
 
+#: how a job kind makes its job of a stored doc: (id, tenant, doc) -> job
+Decode = Callable[[str, str, Mapping[str, Any]], J]
+
 
 class DecodedJobs(Generic[J]):
     """The job `decode` made of each recently read record, reused while its stored doc is the
@@ -52,20 +55,22 @@ class DecodedJobs(Generic[J]):
     Jobs are immutable, so one can be shared by every reader. Bounded, least recently used
     out."""
 
-    def __init__(self, decode: Callable[[Record], J], size: int = 4096) -> None:
+    def __init__(self, decode: Decode[J], size: int = 4096) -> None:
         self._decode = decode
         self._size = size
         self._lock = threading.Lock()  # submit and scenarios run in worker threads
         self._jobs: OrderedDict[tuple[str, str], tuple[Record, J]] = OrderedDict()
 
-    def job(self, record: Record) -> J:
+    def job(self, record: Record, doc: Mapping[str, Any] | None = None) -> J:
+        """The job of `record`. `doc`, when given, is the record's doc as its writer built it
+        (equal to its text decoded): the job is made of it, and the text is never decoded."""
         key = (record.kind, record.id)
         with self._lock:
             hit = self._jobs.get(key)
             if hit is not None and hit[0].tenant == record.tenant and hit[0].text == record.text:
                 self._jobs.move_to_end(key)
                 return hit[1]
-        job = self._decode(record)
+        job = self._decode(record.id, record.tenant, record.doc if doc is None else doc)
         with self._lock:
             self._jobs[key] = (record, job)
             self._jobs.move_to_end(key)
@@ -77,7 +82,7 @@ class DecodedJobs(Generic[J]):
 @dataclass(frozen=True)
 class StoredJobs(Generic[J]):
     """What every job kind does the same way over the store: read one, list a tenant's (or
-    everyone's), force a move. `load` turns a record into the kind's job (reused through
+    everyone's), force a move. `load` turns a stored doc into the kind's job (reused through
     `DecodedJobs` while the record is unchanged: `job`); `missing` words an unknown id as
     that kind's vendor does."""
 
@@ -85,7 +90,7 @@ class StoredJobs(Generic[J]):
     kind: str
     lifecycle: Lifecycle
     now: Callable[[], datetime]
-    load: Callable[[Record], J]
+    load: Decode[J]
     missing: Callable[[str], str]
     _decoded: DecodedJobs[J] = field(init=False, repr=False, compare=False)
 
@@ -101,13 +106,13 @@ class StoredJobs(Generic[J]):
         (dicts, lists, str keys: JSON-shaped, as each service builds it): the job is made
         from it instead of from the stored text, which saves decoding it again on every
         submit."""
-        return self.job(self.store.insert(self.kind, tenant, job_id, doc).seeded(doc))
+        return self._decoded.job(self.store.insert(self.kind, tenant, job_id, doc), doc)
 
     async def insert_grouped(self, tenant: str, job_id: str, doc: Mapping[str, Any]) -> J:
         """`insert` from a task of the event loop: committed with the inserts of the loop's
         other tasks (Store.insert_grouped)."""
         record = await self.store.insert_grouped(self.kind, tenant, job_id, doc)
-        return self.job(record.seeded(doc))
+        return self._decoded.job(record, doc)
 
     def get(self, tenant: str | None, job_id: str) -> J:
         record = self.store.get(self.kind, job_id, tenant)
