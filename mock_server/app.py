@@ -121,8 +121,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         services.storage.close()  # the memory mode's scratch folder
         # a stop loses nothing: the journal's last batch is written, and SQLite's log is
         # checkpointed into the file as its last connection closes (kill -9 still loses at
-        # most the journal's last ~40 ms, and no job). A store given to create_app is its
-        # caller's to close.
+        # most the journal's batch not yet written, and no job). A store given to create_app
+        # is its caller's to close.
         if store is None:
             rt.store.close()
 

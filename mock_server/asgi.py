@@ -22,19 +22,17 @@ _YOUNG_COLLECTION_EVERY = 10_000  # allocations (CPython's default: 700)
 
 
 def freeze_startup_heap() -> None:
-    """Leave what start-up built (modules, specs, compiled validators: ~50k objects, kept for
-    the life of the process) out of every later garbage collection.
+    """Leave what start-up built (modules, specs, compiled validators, kept for the life of
+    the process) out of every later garbage collection.
 
-    A full collection walks every tracked object; with those in, each one took ~30 ms, and
-    a busy mock runs one every few big requests: the p99 of a 1,000-job list. Frozen, ~4 ms.
-    Called by serving processes only, never by `create_app`: tests build hundreds of apps in
-    one process, and frozen objects are never freed.
+    A full collection walks every tracked object, and a busy mock runs one every few big
+    requests: with the start-up heap in, those collections set the slowest answers. Called
+    by serving processes only, never by `create_app`: tests build hundreds of apps in one
+    process, and frozen objects are never freed.
 
-    And a young collection every 10,000 allocations instead of 700: with 32 requests in
-    flight, each of the frequent ones found their objects alive and moved them on, and the
-    objects moved on bring full collections nearer. SQLite submits (`bench/throughput.py`'s
-    load, back to back): p99 16.6-17.9 → 10.5-14.1 ms, longest answer 34-36 → 16-18 ms;
-    the other routes within noise."""
+    And young collections less often than CPython's default: with many requests in flight,
+    the frequent ones found their objects alive and moved them on to older generations,
+    which brings full collections nearer. (Figures: bench/RESULTS.md.)"""
     gc.collect()
     gc.freeze()
     gc.set_threshold(_YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])

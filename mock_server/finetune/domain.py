@@ -123,7 +123,7 @@ class FinetuneService:
     @property
     def submit_reads(self) -> bool:
         """Whether `submit` reads a dataset (disk, network): then it must not run on an event
-        loop. Without a read it is a few dozen µs of CPU."""
+        loop. Without a read it is short CPU work."""
         return self._intake.reads
 
     def submit(self, tenant: str, body: Mapping[str, Any], base_url: str) -> FinetuneJob:

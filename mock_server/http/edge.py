@@ -2,9 +2,9 @@
 limits and API keys, then the spec's operations straight to the dispatcher and the app's own
 routes (files, dashboard) to Starlette's stack.
 
-One pass instead of a middleware each: every layer re-read the headers and the spec, and
-Starlette's router and error middleware tried its routes' patterns before the catch-all that
-serves every vendor route; together about half of a details request."""
+One pass instead of a middleware each: as middleware every layer re-read the headers and
+matched the spec again, and Starlette's router and error middleware tried its routes'
+patterns before the catch-all that serves every vendor route, for every request."""
 
 from __future__ import annotations
 

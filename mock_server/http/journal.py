@@ -33,8 +33,8 @@ class RequestJournal:
         self.keep = keep
 
     def skips(self, path: str) -> bool:
-        # journal_size 0 turns the journal off: an entry is a quarter of a served status
-        # poll's CPU (made, kept for `keep` requests, freed), for a CI run that reads none
+        # journal_size 0 turns the journal off: an entry is made, kept for `keep` requests
+        # and freed for every request, a cost a CI run that reads none need not pay
         return self.keep <= 0 or path.startswith(_UNJOURNALED)
 
     def record(self, call: Call, exchange: Exchange, started: float) -> None:

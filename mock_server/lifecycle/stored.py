@@ -47,13 +47,13 @@ class DecodedJobs(Generic[J]):
     """The job `decode` made of each recently read record, reused while its stored doc is the
     same.
 
-    Decoding a job (timestamps parsed, transitions built) is most of reading one: ~11 ms of a
-    1,000-job list, a quarter of a v2 status request. A hit is checked by value (the stored
-    doc equals the one decoded), not by version: a reset, or another worker deleting and
-    re-inserting an id, restarts versions and seqs, and a value check cannot be fooled by
-    that. The check compares the records' JSON text, so a hit never decodes the doc at all.
-    Jobs are immutable, so one can be shared by every reader. Bounded, least recently used
-    out."""
+    Decoding a job (timestamps parsed, transitions built) is most of reading one, and every
+    status poll and list reads jobs that have not changed since the last read. A hit is
+    checked by value (the stored doc equals the one decoded), not by version: a reset, or
+    another worker deleting and re-inserting an id, restarts versions and seqs, and a value
+    check cannot be fooled by that. The check compares the records' JSON text, so a hit
+    never decodes the doc at all. Jobs are immutable, so one can be shared by every reader.
+    Bounded, least recently used out."""
 
     def __init__(self, decode: Decode[J], size: int = 4096) -> None:
         self._decode = decode
