@@ -5,17 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import mimetypes
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from mock_server.errors import InvalidInput
-from mock_server.http.context import Handler, HandlerContext
+from mock_server.http.context import Handler, HandlerContext, services_of
 from mock_server.http.render import error_response
-
-if TYPE_CHECKING:
-    from mock_server.services import Services
 
 
 def decode_data_url(data_url: str) -> tuple[str, bytes]:
@@ -37,7 +33,7 @@ async def upload_asset(ctx: HandlerContext) -> Response:
 
 async def asset_endpoint(request: Request) -> Response:
     """Persistent asset URLs are public, like the CDN URLs they stand for."""
-    services: Services = request.app.state.services
+    services = services_of(request)
     storage = services.storage
     try:
         found = storage.file_of(request.url.path)

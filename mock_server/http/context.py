@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import Scope
 
 from mock_server.http.call import Call, base_url_of
 from mock_server.http.validation import ValidRequest
 from mock_server.runtime import Runtime
-
-if TYPE_CHECKING:  # the services are built over the handlers' modules: no import cycle
-    from mock_server.services import Services
+from mock_server.services import Services
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is slow to make, one per request
@@ -39,3 +38,12 @@ class HandlerContext:
 
 
 Handler = Callable[[HandlerContext], Awaitable[Response]]
+
+
+def services_of(connection: HTTPConnection) -> Services:
+    """The app's services, for the app's own routes (files, outputs, the dashboard), which
+    Starlette calls with the request alone: `create_app` keeps them in the app's state."""
+    services = connection.app.state.services
+    if not isinstance(services, Services):
+        raise TypeError(f"app.state.services is a {type(services).__name__}, not Services")
+    return services

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,10 +13,8 @@ from mock_server.http.context import Handler, HandlerContext
 from mock_server.http.render import domain_error_response, error_response, rejected_response
 from mock_server.http.validation import RequestRejected, RequestValidator, ValidRequest
 from mock_server.runtime import Runtime
+from mock_server.services import Services
 from mock_server.spec import SpecBundle
-
-if TYPE_CHECKING:  # the services are built over the handlers' modules: no import cycle
-    from mock_server.services import Services
 
 
 class Dispatcher:

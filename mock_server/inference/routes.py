@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mock_server.errors import NotFound
-from mock_server.http.context import Handler, HandlerContext
+from mock_server.http.context import Handler, HandlerContext, services_of
 from mock_server.http.render import error_response
 from mock_server.inference import images
 from mock_server.inference.domain import FAMILY, InferenceJob
 from mock_server.runtime import Runtime
-
-if TYPE_CHECKING:
-    from mock_server.services import Services
 
 
 async def run_v1(ctx: HandlerContext) -> Response:
@@ -76,7 +71,7 @@ async def result(ctx: HandlerContext) -> Response:
 
 async def output_endpoint(request: Request) -> Response:
     """The image a v2 result points at: public like a CDN URL, gone when the result is."""
-    services: Services = request.app.state.services
+    services = services_of(request)
     svc = services.inference
     runtime: Runtime = request.app.state.runtime
     name = request.path_params["name"]

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from mock_server.errors import InvalidInput
+from mock_server.http.context import services_of
 from mock_server.storage.blobs import Incomplete, TooLarge
 from mock_server.storage.service import StorageService
 from mock_server.storage.signing import SignatureProblem
-
-if TYPE_CHECKING:
-    from mock_server.services import Services
 
 
 def s3_error(status: int, code: str, message: str, resource: str) -> Response:
@@ -28,7 +25,7 @@ def s3_error(status: int, code: str, message: str, resource: str) -> Response:
 
 
 async def storage_endpoint(request: Request) -> Response:
-    services: Services = request.app.state.services
+    services = services_of(request)
     storage = services.storage
     path = request.url.path
     if request.method not in ("GET", "HEAD", "PUT"):

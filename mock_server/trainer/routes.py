@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio.to_thread
 from PIL import Image
@@ -11,13 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mock_server.errors import NotFound
-from mock_server.http.context import Handler, HandlerContext
+from mock_server.http.context import Handler, HandlerContext, services_of
 from mock_server.http.render import error_response, rejected_response
 from mock_server.inference import images
 from mock_server.runtime import Runtime
-
-if TYPE_CHECKING:
-    from mock_server.services import Services
 from mock_server.trainer.domain import FAMILY, ImageUpload
 from mock_server.trainer.render import envelope
 
@@ -65,7 +62,7 @@ async def status(ctx: HandlerContext) -> Response:
 
 async def sample_file(request: Request) -> Response:
     """Sample outputs of a finished LoRA: public like a CDN URL, real JPEGs."""
-    services: Services = request.app.state.services
+    services = services_of(request)
     svc = services.trainer
     runtime: Runtime = request.app.state.runtime
     name = request.path_params["name"]

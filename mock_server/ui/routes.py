@@ -22,6 +22,7 @@ from starlette.types import Scope
 from mock_server.errors import NotFound
 from mock_server.finetune.domain import artifact_path_of, artifact_spec
 from mock_server.http.admin_guard import COOKIE, cookie_value
+from mock_server.http.context import services_of
 from mock_server.spec.loader import FAMILIES
 from mock_server.storage.artifacts import lora_safetensors
 from mock_server.ui import events, views
@@ -49,7 +50,7 @@ def swagger_dir() -> Path:
 
 
 def _services(request: Request) -> views.Pages:
-    return views.Pages(request.app.state.runtime, request.app.state.services)
+    return views.Pages(request.app.state.runtime, services_of(request))
 
 
 def _render(request: Request, page: str, data: dict[str, Any], status: int = 200) -> Response:
