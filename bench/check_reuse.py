@@ -22,8 +22,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from contracts import Report, run_checks  # noqa: E402
-from mock_server.testing.live import LiveServer, start_server, stop_server  # noqa: E402
+from contracts import Report, run_checks
+from mock_server.testing.live import LiveServer, start_server, stop_server
 
 
 def timed(server: LiveServer, seed: int, max_examples: int) -> tuple[float, Report]:

@@ -6,7 +6,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import anyio
 from starlette.applications import Starlette
@@ -20,16 +19,15 @@ from mock_server.admin import dashboard_ops
 from mock_server.admin import routes as admin_routes
 from mock_server.config import Config
 from mock_server.config_check import check_groups
-from mock_server.credits import Credits
 from mock_server.errors import ConfigError, DomainError, StateUnavailable
-from mock_server.faults import Faults
 from mock_server.files import routes as files_routes
 from mock_server.finetune import routes as finetune_routes
 from mock_server.http.admin_guard import AdminGuard
 from mock_server.http.auth import ApiKeyAuth
+from mock_server.http.capture import register_codec
 from mock_server.http.context import Handler
 from mock_server.http.cors import VendorCors
-from mock_server.http.disk import DiskWatch, full_disk
+from mock_server.http.disk import full_disk
 from mock_server.http.dispatch import Dispatcher
 from mock_server.http.edge import EdgeParts, MockApp
 from mock_server.http.faults import ConnectionAbort, FaultInjection, InjectedDrop
@@ -41,23 +39,17 @@ from mock_server.http.token_tries import TokenTries
 from mock_server.http.validation import RequestValidator
 from mock_server.inference import routes as inference_routes
 from mock_server.inference.domain import FAMILY as INFERENCE_FAMILY
-from mock_server.outbound import Outbound
 from mock_server.replay import ReplayBook, read_recording
 from mock_server.runtime import Runtime
 from mock_server.scenario import ScenarioServices
 from mock_server.scenario import routes as scenario_routes
-from mock_server.spec import SpecBundle, load_specs
+from mock_server.services import build_services
+from mock_server.spec import load_specs
 from mock_server.storage.routes import storage_endpoint
-from mock_server.storage.service import StorageService, storage_root
 from mock_server.store import Store
 from mock_server.trainer import routes as trainer_routes
 from mock_server.ui import routes as dashboard
 from mock_server.webhooks import routes as webhook_routes
-from mock_server.webhooks.deliveries import Deliveries, RetryPolicy
-from mock_server.webhooks.dispatcher import Dispatcher as WebhookDispatcher
-from mock_server.webhooks.payloads import Payloads
-from mock_server.webhooks.registry import WebhookRegistry
-from mock_server.webhooks.sender import Sender
 
 log = logging.getLogger("tunemock")
 
@@ -74,68 +66,6 @@ HANDLERS: Mapping[str, Handler] = {
     **dashboard_ops.HANDLERS,
     **scenario_routes.HANDLERS,
 }
-
-
-def _download_ttl(spec: SpecBundle) -> int:
-    op = spec.operation("finetune_file_download")
-    return int(op.raw["responses"]["200"]["content"]["text/plain"]["schema"]["x-url-ttl-seconds"])
-
-
-def build_services(rt: Runtime) -> dict[str, Any]:
-    """Every domain service, built once per app."""
-    storage = StorageService(
-        rt,
-        storage_root(rt.config.state, rt.config.storage_dir),
-        upload_ttl=rt.config.upload_url_ttl,
-        download_ttl=_download_ttl(rt.spec),
-    )
-    config = rt.config
-    outbound = Outbound.from_config(config)  # every call out of the mock goes through it
-    services: dict[str, Any] = {
-        "storage": storage,
-        "credits": Credits(
-            rt.store, rt.tenants, config.default_credits, config.key_settings, config.costs
-        ),
-        "outbound": outbound,
-    }
-    services.update(finetune_routes.services(rt, storage, services["credits"], outbound))
-    services.update(inference_routes.services(rt, services["finetune"], services["credits"]))
-    services.update(trainer_routes.services(rt, services["credits"], outbound))
-    services["faults"] = Faults(rt.store, rt.tenants, config.faults)
-
-    def reset() -> None:
-        rt.store.reset()
-        storage.after_reset()
-        services["faults"].after_reset()
-
-    services["reset"] = reset
-    services["disk"] = DiskWatch()  # a full disk met while serving, for /_mock/health
-    services["jobs"] = {
-        "finetune": services["finetune"],
-        "inference": services["inference"],
-        "lora-trainer": services["trainer"],
-    }
-    services["webhooks"] = WebhookDispatcher(
-        rt,
-        services["finetune"],
-        WebhookRegistry(rt, config.webhook_url, config.webhook_signing),
-        Deliveries(rt.store, RetryPolicy(config.webhook_max_attempts, config.webhook_retry_base)),
-        Payloads(rt.spec),
-        Sender(config.webhook_timeout, outbound.webhooks),
-        timeout=config.webhook_timeout,
-        trainer=services["trainer"],
-        inference=services["inference"],
-    )
-    services["scenario"] = ScenarioServices(
-        rt,
-        services["finetune"],
-        services["inference"],
-        services["trainer"],
-        services["webhooks"].registry,
-        services["credits"],
-        reset,
-    )
-    return services
 
 
 def _load_scenario(services: ScenarioServices, config: Config) -> None:
@@ -167,10 +97,11 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     spec = load_specs(config.spec_dir)
     groups = [op.operation_id for op in spec.operations if op.operation_id]
     check_groups(config.rate_limits, config.key_settings, [*groups, *spec.documents])
+    register_codec()  # the journal's entries, packed into a SQLite file, read back as such
     rt = Runtime.build(config, spec, store)
     services = build_services(rt)
     if config.scenario is not None:  # a bad file stops the start (ConfigError)
-        _load_scenario(services["scenario"], config)
+        _load_scenario(services.scenario, config)
     handlers = dict(HANDLERS)
     for op in spec.operations:  # every /v1/<model> and /v2/<model> the spec lists
         found = inference_routes.handler_for_model_path(op.method, op.path)
@@ -178,7 +109,6 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
             handlers.setdefault(op.operation_id, found)
     dispatcher = Dispatcher(rt, handlers, services, RequestValidator(spec, config.max_json_bytes))
 
-    faults: Faults = services["faults"]
     own_routes = [
         Route("/storage/{key:path}", storage_endpoint, methods=_ALL_METHODS),
         Route("/outputs/{name}", inference_routes.output_endpoint, methods=["GET", "HEAD"]),
@@ -188,11 +118,11 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     ]
     # the edge sends every other path to the dispatcher; the catch-all serves what starts like
     # an own route but is none (/_mock/uiX)
-    routes = [*own_routes, Route("/{path:path}", dispatcher.handle, methods=_ALL_METHODS)]
+    routes = [*own_routes, Route("/{path:path}", dispatcher.unrouted, methods=_ALL_METHODS)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        webhooks: WebhookDispatcher = services["webhooks"]
+        webhooks = services.webhooks
         # deliveries a stopped or killed process left queued past their lease go out now
         await anyio.to_thread.run_sync(webhooks.deliveries.recover)
         async with anyio.create_task_group() as background:
@@ -200,7 +130,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
             yield
             background.cancel_scope.cancel()
         await webhooks.sender.aclose()
-        services["storage"].close()  # the memory mode's scratch folder
+        services.storage.close()  # the memory mode's scratch folder
         # a stop loses nothing: the journal's last batch is written, and SQLite's log is
         # checkpointed into the file as its last connection closes (kill -9 still loses at
         # most the journal's last batch interval, and no job). A store given to create_app
@@ -211,14 +141,14 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     async def unroutable(request: Request, exc: Exception) -> Response:
         # a path under an own route's prefix that no own route's pattern holds (a newline in
         # a parameter): the dispatcher answers it like any unknown path, in the vendor's format
-        return await dispatcher.handle(request)
+        return await dispatcher.unrouted(request)
 
     async def crashed(request: Request, exc: Exception) -> Response:
         # a bug of the mock: logged with its traceback, answered in the vendor's format
         # (the journal records the 500), never as a bare text page; a full disk is no bug
         full = full_disk(exc)
         if full is not None:
-            services["disk"].saw(full, datetime.now(UTC))
+            services.disk.saw(full, datetime.now(UTC))
             log.warning("disk full on %s %s: %s", request.method, request.url.path, full)
             family = dispatcher.family_for_path(request.url.path)
             return error_response(family, 507, f"Insufficient storage on the mock: {full}")
@@ -237,7 +167,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         app_prefixes=_prefixes(own_routes),
         journal=RequestJournal(rt.store, rt.tenants, config.journal_size),
         # faults act on everything a vendor route does (admin routes exempt)
-        faults=FaultInjection(faults, dispatcher.family_for_path),
+        faults=FaultInjection(services.faults, dispatcher.family_for_path),
         limits=RateLimit(config.rate_limits, rt.store),
         keys=ApiKeyAuth(rt.tenants, frozenset(config.api_keys), config.key_settings),
         admin=AdminGuard(

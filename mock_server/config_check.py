@@ -87,11 +87,6 @@ def check_document(document: Mapping[str, Any], source: str) -> None:
         raise ConfigError(f"{source}: {explain(error)}")
 
 
-def setting_names() -> list[str]:
-    """Every name a config file may use at its top level."""
-    return list(config_schema()["properties"])
-
-
 def check_groups(
     rate_limits: Mapping[str, Any],
     key_settings: Mapping[str, Mapping[str, Any]],

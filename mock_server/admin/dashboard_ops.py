@@ -10,7 +10,6 @@ from mock_server.admin import tenants
 from mock_server.http.context import Handler, HandlerContext
 from mock_server.tenancy import label
 from mock_server.webhooks.admin import all_webhooks, redeliver
-from mock_server.webhooks.dispatcher import Dispatcher
 
 
 async def webhooks_list(ctx: HandlerContext) -> Response:
@@ -21,7 +20,7 @@ async def webhooks_list(ctx: HandlerContext) -> Response:
 
 
 async def webhook_redeliver(ctx: HandlerContext) -> Response:
-    dispatcher: Dispatcher = ctx.services["webhooks"]
+    dispatcher = ctx.services.webhooks
     delivery_id = ctx.valid.path_params["delivery_id"]
     done = await redeliver(dispatcher, ctx.runtime.store, delivery_id)
     return JSONResponse({**done, "tenant": ctx.runtime.tenants.shown(done["tenant"])})
@@ -30,7 +29,7 @@ async def webhook_redeliver(ctx: HandlerContext) -> Response:
 async def tenant_credits_set(ctx: HandlerContext) -> Response:
     """A tenant's credits by its handle: the dashboard's pages carry no key to send."""
     tenant = tenants.resolve(ctx.runtime, ctx.services, ctx.valid.path_params["tenant_id"])
-    balance = ctx.services["credits"].set(tenant, ctx.body["credits"])
+    balance = ctx.services.credits.set(tenant, ctx.body["credits"])
     return JSONResponse(
         {
             "tenant_id": ctx.valid.path_params["tenant_id"],

@@ -13,10 +13,19 @@ from mock_server.lifecycle.machine import history
 
 
 class AdministeredJob(Protocol):
-    id: str
-    tenant: str
-    created_at: datetime
-    transitions: tuple[Transition, ...]
+    """What the admin API reads of any job (read-only: every family's job is frozen)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def tenant(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def transitions(self) -> tuple[Transition, ...]: ...
 
 
 class JobKind(Protocol):

@@ -7,18 +7,13 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from mock_server.admin.jobs import JobKind, JobSummary, summaries
+from mock_server.admin.jobs import JobSummary, summaries
 from mock_server.admin.journal_query import JournalQuery, journal_on, select
 from mock_server.clock import iso
 from mock_server.errors import NotFound
 from mock_server.http.context import Handler, HandlerContext
 from mock_server.spec.loader import VENDOR_FAMILIES
 from mock_server.store.factory import described
-
-
-def _kinds(ctx: HandlerContext) -> dict[str, JobKind]:
-    kinds: dict[str, JobKind] = ctx.services["jobs"]
-    return kinds
 
 
 def _clock(ctx: HandlerContext) -> dict[str, object]:
@@ -29,7 +24,7 @@ def _clock(ctx: HandlerContext) -> dict[str, object]:
 async def health(ctx: HandlerContext) -> Response:
     rt = ctx.runtime
     vendor = [name for name in rt.spec.documents if name in VENDOR_FAMILIES]
-    problems = ctx.services["disk"].problems()
+    problems = ctx.services.disk.problems()
     return JSONResponse(
         {
             "status": "degraded" if problems else "ok",
@@ -44,7 +39,7 @@ async def health(ctx: HandlerContext) -> Response:
 
 
 async def reset(ctx: HandlerContext) -> Response:
-    ctx.services["reset"]()
+    ctx.services.reset()
     return JSONResponse({"reset": True})
 
 
@@ -62,7 +57,7 @@ async def jobs(ctx: HandlerContext) -> Response:
     now = ctx.runtime.clock.now()
     ids = ctx.runtime.tenants
     tenant = ids.given(q["tenant"]) if q.get("tenant") else None
-    rows = [s.as_dict(now, ids.shown) for s in summaries(_kinds(ctx), q.get("kind"), tenant)]
+    rows = [s.as_dict(now, ids.shown) for s in summaries(ctx.services.jobs, q.get("kind"), tenant)]
     if q.get("status"):
         rows = [r for r in rows if r["status"] == q["status"]]
     return JSONResponse(rows[: int(q.get("limit", 500))])
@@ -71,7 +66,7 @@ async def jobs(ctx: HandlerContext) -> Response:
 async def job_status(ctx: HandlerContext) -> Response:
     job_id = ctx.valid.path_params["id"]
     body = ctx.body or {}
-    for name, kind in _kinds(ctx).items():
+    for name, kind in ctx.services.jobs.items():
         try:
             kind.get(None, job_id)
         except NotFound:
@@ -113,32 +108,32 @@ async def requests_count(ctx: HandlerContext) -> Response:
 async def credits_get(ctx: HandlerContext) -> Response:
     key = ctx.valid.path_params["api_key"]
     tenant = ctx.runtime.tenants.given(key)
-    return JSONResponse({"api_key": key, "credits": ctx.services["credits"].balance(tenant)})
+    return JSONResponse({"api_key": key, "credits": ctx.services.credits.balance(tenant)})
 
 
 async def credits_set(ctx: HandlerContext) -> Response:
     key = ctx.valid.path_params["api_key"]
-    balance = ctx.services["credits"].set(ctx.runtime.tenants.given(key), ctx.body["credits"])
+    balance = ctx.services.credits.set(ctx.runtime.tenants.given(key), ctx.body["credits"])
     return JSONResponse({"api_key": key, "credits": balance})
 
 
 async def faults_add(ctx: HandlerContext) -> Response:
-    faults = ctx.services["faults"]
+    faults = ctx.services.faults
     return JSONResponse(faults.shown(faults.add(ctx.body)), status_code=201)
 
 
 async def faults_list(ctx: HandlerContext) -> Response:
-    faults = ctx.services["faults"]
+    faults = ctx.services.faults
     return JSONResponse([faults.shown(rule) for rule in faults.list()])
 
 
 async def faults_clear(ctx: HandlerContext) -> Response:
-    ctx.services["faults"].clear()
+    ctx.services.faults.clear()
     return JSONResponse({"deleted": True})
 
 
 async def faults_delete(ctx: HandlerContext) -> Response:
-    ctx.services["faults"].delete(ctx.valid.path_params["id"])
+    ctx.services.faults.delete(ctx.valid.path_params["id"])
     return JSONResponse({"deleted": True})
 
 

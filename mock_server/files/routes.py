@@ -10,9 +10,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from mock_server.errors import InvalidInput
-from mock_server.http.context import Handler, HandlerContext
+from mock_server.http.context import Handler, HandlerContext, services_of
 from mock_server.http.render import error_response
-from mock_server.storage.service import StorageService
 
 
 def decode_data_url(data_url: str) -> tuple[str, bytes]:
@@ -26,7 +25,7 @@ def decode_data_url(data_url: str) -> tuple[str, bytes]:
 
 
 async def upload_asset(ctx: HandlerContext) -> Response:
-    storage: StorageService = ctx.services["storage"]
+    storage = ctx.services.storage
     decoded = [decode_data_url(u) for u in ctx.body["data_urls"]]  # all or nothing
     urls = [f"{ctx.base_url}{storage.put_asset(ctx.tenant, m, d)}" for m, d in decoded]
     return JSONResponse({"file_urls": urls, "message": f"{len(urls)} file(s) uploaded"})
@@ -34,7 +33,8 @@ async def upload_asset(ctx: HandlerContext) -> Response:
 
 async def asset_endpoint(request: Request) -> Response:
     """Persistent asset URLs are public, like the CDN URLs they stand for."""
-    storage: StorageService = request.app.state.services["storage"]
+    services = services_of(request)
+    storage = services.storage
     try:
         found = storage.file_of(request.url.path)
     except InvalidInput:

@@ -23,7 +23,6 @@ from mock_server.lifecycle.stored import StoredJobs
 from mock_server.runtime import Runtime
 from mock_server.spec.defaults import apply_defaults, branch_for
 from mock_server.spec.schemas import first_problem, schema_validator
-from mock_server.store import Record
 
 KIND = "finetune"
 
@@ -59,11 +58,10 @@ class FinetuneJob:
     base_url: str = ""  # where the client reached the mock: URLs in webhooks are built on it
 
     @classmethod
-    def from_record(cls, record: Record) -> FinetuneJob:
-        doc = record.doc
+    def from_doc(cls, job_id: str, tenant: str, doc: Mapping[str, Any]) -> FinetuneJob:
         return cls(
-            id=record.id,
-            tenant=record.tenant,
+            id=job_id,
+            tenant=tenant,
             request=doc["request"],
             id_keys=doc["id_keys"],
             source=doc["source"],
@@ -112,7 +110,7 @@ class FinetuneService:
             KIND,
             self.lifecycle,
             rt.clock.now,
-            FinetuneJob.from_record,
+            FinetuneJob.from_doc,
             lambda job_id: f"Finetune request {job_id} not found",
         )
 
@@ -125,7 +123,7 @@ class FinetuneService:
     @property
     def submit_reads(self) -> bool:
         """Whether `submit` reads a dataset (disk, network): then it must not run on an event
-        loop. Without a read it is a few dozen µs of CPU."""
+        loop. Without a read it is short CPU work."""
         return self._intake.reads
 
     def submit(self, tenant: str, body: Mapping[str, Any], base_url: str) -> FinetuneJob:

@@ -7,32 +7,15 @@ from urllib.parse import urlsplit
 import anyio
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from mock_server.credits import Credits
-from mock_server.datasets.intake import DatasetIntake
-from mock_server.finetune.domain import FinetuneService, artifact_spec
-from mock_server.finetune.render import FinetuneRenderer
+from mock_server.finetune.domain import artifact_spec
 from mock_server.http.context import Handler, HandlerContext
-from mock_server.http.render import AnswerCache
-from mock_server.outbound import Outbound
-from mock_server.runtime import Runtime
 from mock_server.storage.artifacts import lora_safetensors
-from mock_server.storage.service import StorageService
-
-
-def _svc(ctx: HandlerContext) -> FinetuneService:
-    service: FinetuneService = ctx.services["finetune"]
-    return service
-
-
-def _renderer(ctx: HandlerContext) -> FinetuneRenderer:
-    renderer: FinetuneRenderer = ctx.services["finetune.render"]
-    return renderer
 
 
 async def submit(ctx: HandlerContext) -> Response:
-    svc = _svc(ctx)
+    svc = ctx.services.finetune
     if svc.submit_reads:  # reading a dataset (disk, maybe a public URL) must not stall the loop
-        outbound: Outbound = ctx.services["outbound"]
+        outbound = ctx.services.outbound
         outbound.own.note(ctx.scope.get("server"))
         # in the tenant's own fetch slots: a slow dataset host never holds the shared pool
         job = await outbound.slots.run_sync(
@@ -40,33 +23,32 @@ async def submit(ctx: HandlerContext) -> Response:
         )
     else:  # a store may wait for another process's write lock (SQLite): never on the loop
         job = await anyio.to_thread.run_sync(svc.submit, ctx.tenant, ctx.body, ctx.base_url)
-    return JSONResponse(_renderer(ctx).submit_answer(job))
+    return JSONResponse(ctx.services.finetune_render.submit_answer(job))
 
 
 async def details(ctx: HandlerContext) -> Response:
-    job = _svc(ctx).get(ctx.tenant, ctx.body["request_id"])
+    job = ctx.services.finetune.get(ctx.tenant, ctx.body["request_id"])
     now = ctx.runtime.clock.now()
-    answers: AnswerCache = ctx.services["finetune.details"]
+    answers = ctx.services.finetune_details
     # the same job in the same state, asked on the same host, renders the same bytes
     return answers.answer(
         (job.id, ctx.base_url),
         (job, job.state_at(now)),
-        lambda: {"finetune": _renderer(ctx).details(job, now, ctx.base_url)},
+        lambda: {"finetune": ctx.services.finetune_render.details(job, now, ctx.base_url)},
     )
 
 
 async def list_jobs(ctx: HandlerContext) -> Response:
     now = ctx.runtime.clock.now()
-    render = _renderer(ctx)
-    return JSONResponse(
-        [render.list_item(j, now, ctx.base_url) for j in _svc(ctx).list(ctx.tenant)]
-    )
+    render = ctx.services.finetune_render
+    jobs = ctx.services.finetune.list(ctx.tenant)
+    return JSONResponse([render.list_item(j, now, ctx.base_url) for j in jobs])
 
 
 async def access_update(ctx: HandlerContext) -> Response:
     # the form sends the strings "True"/"False" (the spec's enum); the domain wants a bool
     public = str(ctx.body["segmind_public"]).lower() == "true"
-    job = _svc(ctx).set_access(ctx.tenant, str(ctx.body["request_id"]), public)
+    job = ctx.services.finetune.set_access(ctx.tenant, str(ctx.body["request_id"]), public)
     return JSONResponse(
         {
             "message": "Access updated",
@@ -77,31 +59,18 @@ async def access_update(ctx: HandlerContext) -> Response:
 
 
 async def upload_presigned_url(ctx: HandlerContext) -> Response:
-    storage: StorageService = ctx.services["storage"]
+    storage = ctx.services.storage
     return JSONResponse(storage.presign_upload(ctx.base_url, ctx.tenant, str(ctx.body["name"])))
 
 
 async def file_download(ctx: HandlerContext) -> Response:
     path = urlsplit(str(ctx.body["cloud_storage_url"])).path
-    job = _svc(ctx).find_by_artifact(ctx.tenant, path)
-    storage: StorageService = ctx.services["storage"]
+    job = ctx.services.finetune.find_by_artifact(ctx.tenant, path)
+    storage = ctx.services.storage
     # the file is made the first time it is asked for: same bytes as at TRAINING_COMPLETED
     rank, metadata = artifact_spec(job)
     storage.ensure(path, lambda: lora_safetensors(job.id, rank, metadata))
     return PlainTextResponse(storage.presign_download(ctx.base_url, path))
-
-
-def services(
-    rt: Runtime, storage: StorageService, credits: Credits, outbound: Outbound
-) -> dict[str, object]:
-    service = FinetuneService(rt, DatasetIntake(storage, rt.config.datasets, outbound), credits)
-    return {
-        "finetune": service,
-        "finetune.render": FinetuneRenderer(
-            service.lifecycle, rt.schema("segmind-finetune", "FinetuneDetails")
-        ),
-        "finetune.details": AnswerCache(),
-    }
 
 
 HANDLERS: dict[str, Handler] = {

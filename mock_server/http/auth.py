@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import Response
-from starlette.types import Scope
 
 from mock_server.http.call import Call
 from mock_server.http.render import error_response
@@ -44,8 +43,8 @@ class ApiKeyAuth:
             return 403, f"This API key has no permission for {op_id} (forbidden: {group})"
         return None
 
-    def refusal(self, scope: Scope, call: Call) -> Response | None:
-        """The answer refusing the request, or None after putting its tenant in the scope."""
+    def refusal(self, call: Call) -> Response | None:
+        """The answer refusing the request, or None after naming its tenant in `call`."""
         op = call.found[0] if call.found is not None else None
         if op is None or not op.secured:
             return None
@@ -53,5 +52,5 @@ class ApiKeyAuth:
         problem = self._problem(key, op.operation_id, op.family)
         if problem:
             return error_response(op.family, *problem)
-        scope["state"]["tenant"] = self.tenants.of(key)
+        call.tenant = self.tenants.of(key)
         return None

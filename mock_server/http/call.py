@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import Scope
 
@@ -19,14 +18,21 @@ from mock_server.spec import Operation, SpecBundle
 
 @dataclass(slots=True)
 class Call:
-    """One request as the edge sees it. `found` is the spec operation and its path parameters;
-    None for a path no operation serves and for the app's own routes (`by_app`)."""
+    """One request as the edge sees it, made by the edge and handed by it to each stage that
+    needs it (guards, journal, dispatcher, validation, handler). `found` is the spec
+    operation and its path parameters; None for a path no operation serves and for the app's
+    own routes (`by_app`). `tenant`, `fault` and `replay` are the facts the edge's stages
+    learn on the way and the journal records: each is set by one stage, the API-key check,
+    the fault injection and the replay."""
 
     method: str
     path: str
     headers: Mapping[str, str]  # lower-case name -> its first value
     found: tuple[Operation, dict[str, str]] | None
     by_app: bool  # a route of the app itself (files, dashboard), not of the spec
+    tenant: str | None = None  # the API key that passed the key check
+    fault: str | None = None  # the fault injected into this request, as the journal shows it
+    replay: str | None = None  # `--replay`: who answered, "recorded" or "mock"
 
     @property
     def api_key(self) -> str:
@@ -34,30 +40,23 @@ class Call:
         return self.headers.get("x-api-key", "")
 
 
-def call_of(scope: Scope) -> Call | None:
-    call: Call | None = scope.get("state", {}).get("call")
-    return call
-
-
-def _first_values(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+def first_values(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     # reversed: where a header repeats, its first value is the one kept (as Headers.get does)
     return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw[::-1]}
 
 
 def classify(scope: Scope, spec: SpecBundle, app_prefixes: tuple[str, ...]) -> Call:
-    """The request's `Call`, also put in `scope["state"]["call"]`. Paths under
-    `app_prefixes` belong to the app's own routes, which the spec does not describe."""
+    """The request's `Call`. Paths under `app_prefixes` belong to the app's own routes, which
+    the spec does not describe."""
     path, method = scope["path"], scope["method"]
     by_app = path.startswith(app_prefixes)
-    call = Call(
+    return Call(
         method,
         path,
-        _first_values(scope.get("headers") or []),
+        first_values(scope.get("headers") or []),
         None if by_app else spec.match(method, path),
         by_app,
     )
-    scope.setdefault("state", {})["call"] = call
-    return call
 
 
 @lru_cache(maxsize=64)
@@ -69,10 +68,9 @@ def _base_url(scheme: str, host: str | None, server: tuple[str, int] | None, roo
     return str(Request({**scope, "headers": headers, "path": "/"}).base_url).rstrip("/")
 
 
-def base_url_of(scope: Scope) -> str:
-    """scheme://host[:port][root_path] the client used, without a trailing slash."""
-    call = call_of(scope)
-    host = (call.headers if call is not None else Headers(scope=scope)).get("host")
+def base_url_of(scope: Scope, host: str | None) -> str:
+    """scheme://host[:port][root_path] the client used, without a trailing slash; `host` is
+    the request's Host header (None when it sent none)."""
     server = scope.get("server")
     return _base_url(
         scope.get("scheme", "http"),

@@ -225,4 +225,7 @@ class JournalEntry(Mapping[str, Any]):
         return len(self._resolved())
 
 
-packing.register(_CODEC, JournalEntry.unpacked)
+def register_codec() -> None:
+    """Make the entries this module packs readable back from a store's file (store.packing).
+    Called where the app builds its store, before any journal is read."""
+    packing.register(_CODEC, JournalEntry.unpacked)

@@ -2,9 +2,9 @@
 limits and API keys, then the spec's operations straight to the dispatcher and the app's own
 routes (files, dashboard) to Starlette's stack.
 
-One pass instead of a middleware each: every layer re-read the headers and the spec, and
-Starlette's router and error middleware tried its routes' patterns before the catch-all that
-serves every vendor route; together about half of a details request."""
+One pass instead of a middleware each: as middleware every layer re-read the headers and
+matched the spec again, and Starlette's router and error middleware tried its routes'
+patterns before the catch-all that serves every vendor route, for every request."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ class Edge:
                 raise
         finally:
             if not parts.journal.skips(call.path):
-                parts.journal.record(scope, call, exchange, started)
+                parts.journal.record(call, exchange, started)
 
     async def _guarded(self, scope: Scope, call: Call, receive: Receive, send: Send) -> None:
         parts = self.parts
@@ -96,7 +96,7 @@ class Edge:
             refusal, send = await parts.faults.apply(scope, call, send)
         if refusal is None:
             # a limited request never reaches a handler; the tenant is known before one runs
-            refusal = await parts.limits.refusal(call) or parts.keys.refusal(scope, call)
+            refusal = await parts.limits.refusal(call) or parts.keys.refusal(call)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -108,7 +108,7 @@ class Edge:
         if call.by_app:
             await self.app(scope, receive, send)
         else:
-            response = await parts.dispatcher.handle(Request(scope, receive, send))
+            response = await parts.dispatcher.handle(Request(scope, receive, send), call)
             await response(scope, receive, send)
 
 

@@ -89,7 +89,7 @@ class FaultInjection:
         if chosen is None:
             return None, send
         name, action = chosen
-        scope["state"]["fault"] = f"{name}: {action.label}"
+        call.fault = f"{name}: {action.label}"
         if action.latency_ms:
             await anyio.sleep(action.latency_ms / 1000)
         if action.status:

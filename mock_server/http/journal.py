@@ -6,8 +6,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from starlette.types import Scope
-
 from mock_server.http.call import Call
 from mock_server.http.capture import Exchange, JournalEntry
 from mock_server.store import Store
@@ -38,14 +36,13 @@ class RequestJournal:
         self.keep = keep
 
     def skips(self, path: str) -> bool:
-        # journal_size 0 turns the journal off: an entry is a quarter of a served status
-        # poll's CPU (made, kept for `keep` requests, freed), for a CI run that reads none
+        # journal_size 0 turns the journal off: an entry is made, kept for `keep` requests
+        # and freed for every request, a cost a CI run that reads none need not pay
         return self.keep <= 0 or path.startswith(_UNJOURNALED)
 
-    def record(self, scope: Scope, call: Call, exchange: Exchange, started: float) -> None:
+    def record(self, call: Call, exchange: Exchange, started: float) -> None:
         """Keep the finished exchange (formatted only if someone reads it)."""
-        state = scope["state"]
-        tenant = state.get("tenant")
+        tenant = call.tenant
         status = exchange.status
         if tenant is None and status != 401 and not call.path.startswith("/_mock"):
             # refused before auth ran (a fault, a rate limit, a 403): who asked
@@ -58,9 +55,9 @@ class RequestJournal:
             status,
             tenant,
             latency_ms,
-            state.get("fault"),
+            call.fault,
         )
         names: tuple[str, ...] = _FIELDS
-        if "replay" in state:  # `--replay`: who answered, the recording or the mock
-            names, values = (*_FIELDS, "replay"), (*values, state["replay"])
+        if call.replay is not None:  # `--replay`: who answered, the recording or the mock
+            names, values = (*_FIELDS, "replay"), (*values, call.replay)
         self.store.append_journal(JournalEntry(names, values, exchange), keep=self.keep)

@@ -50,7 +50,7 @@ class Replayer:
     ) -> Receive | None:
         """Send the recorded answer and return None; or return the `receive` the mock reads
         the request from (the body, when read here, handed over again)."""
-        scope["state"]["replay"] = "mock"
+        call.replay = "mock"
         if not self.book.knows(call.method, call.path):
             return receive
         body: bytes | None = b""
@@ -63,8 +63,10 @@ class Replayer:
         recorded = self.book.take(call.method, call.path, query, body)
         if recorded is None or recorded.body is None:
             return receive
-        headers, content = recorded.given_back(self.book.upstream, base_url_of(scope))
-        scope["state"]["replay"] = "recorded"
+        headers, content = recorded.given_back(
+            self.book.upstream, base_url_of(scope, call.headers.get("host"))
+        )
+        call.replay = "recorded"
         encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         await send({"type": "http.response.start", "status": recorded.status, "headers": encoded})
         await send({"type": "http.response.body", "body": content, "more_body": False})

@@ -81,7 +81,7 @@ class InferenceService:
             KIND,
             self.lifecycle,
             rt.clock.now,
-            lambda r: InferenceJob.from_doc(r.id, r.tenant, r.doc),
+            InferenceJob.from_doc,
             lambda job_id: f"Request {job_id} not found",
         )
         result = rt.spec.operation("inference_v2_result").raw

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mock_server.errors import NotFound
-from mock_server.http.context import Handler, HandlerContext
-from mock_server.http.render import AnswerCache, error_response
+from mock_server.http.context import Handler, HandlerContext, services_of
+from mock_server.http.render import error_response
 from mock_server.inference import images
-from mock_server.inference.domain import FAMILY, InferenceJob, InferenceService
+from mock_server.inference.domain import FAMILY, InferenceJob
 from mock_server.runtime import Runtime
 
 
-def _svc(ctx: HandlerContext) -> InferenceService:
-    service: InferenceService = ctx.services["inference"]
-    return service
-
-
 async def run_v1(ctx: HandlerContext) -> Response:
-    params, seconds = _svc(ctx).run_sync(ctx.tenant, ctx.body, ctx.valid.operation)
+    params, seconds = ctx.services.inference.run_sync(ctx.tenant, ctx.body, ctx.valid.operation)
     if ctx.runtime.clock.kind == "real" and seconds > 0:
         await anyio.sleep(seconds)  # a virtual clock never moves by itself: no waiting
     data = await anyio.to_thread.run_sync(images.render, params)
@@ -32,7 +25,7 @@ async def run_v1(ctx: HandlerContext) -> Response:
 async def submit_v2(ctx: HandlerContext) -> Response:
     # a store may wait for another process's write lock (SQLite): never on the event loop
     job = await anyio.to_thread.run_sync(
-        _svc(ctx).submit, ctx.tenant, ctx.body, ctx.valid.operation
+        ctx.services.inference.submit, ctx.tenant, ctx.body, ctx.valid.operation
     )
     base = f"{ctx.base_url}/v2/requests/{job.id}"
     return JSONResponse(
@@ -48,13 +41,13 @@ def _failed(job: InferenceJob, error: str | None) -> Response:
 
 
 async def status(ctx: HandlerContext) -> Response:
-    svc = _svc(ctx)
+    svc = ctx.services.inference
     now = ctx.runtime.clock.now()
     job = svc.get(ctx.tenant, ctx.valid.path_params["request_id"], now)
     state = job.state_at(now)
     if state.state == svc.lifecycle.failure:
         return _failed(job, state.detail)
-    answers: AnswerCache = ctx.services["inference.status"]
+    answers = ctx.services.inference_status
     # polled in a loop by every client: the same job in the same state answers the same bytes
     return answers.answer(
         job.id, (job, state), lambda: {"request_id": job.id, "status": state.state}
@@ -62,7 +55,7 @@ async def status(ctx: HandlerContext) -> Response:
 
 
 async def result(ctx: HandlerContext) -> Response:
-    svc = _svc(ctx)
+    svc = ctx.services.inference
     now = ctx.runtime.clock.now()
     job = svc.get(ctx.tenant, ctx.valid.path_params["request_id"], now)
     state = job.state_at(now)
@@ -81,7 +74,8 @@ async def result(ctx: HandlerContext) -> Response:
 
 async def output_endpoint(request: Request) -> Response:
     """The image a v2 result points at: public like a CDN URL, gone when the result is."""
-    svc: InferenceService = request.app.state.services["inference"]
+    services = services_of(request)
+    svc = services.inference
     runtime: Runtime = request.app.state.runtime
     name = request.path_params["name"]
     try:
@@ -94,13 +88,6 @@ async def output_endpoint(request: Request) -> Response:
         return error_response(FAMILY, 404, f"No output {name}")
     data = await anyio.to_thread.run_sync(images.render, job.params)
     return Response(data, media_type="image/jpeg")
-
-
-def services(rt: Runtime, finetune: Any, credits: Any) -> dict[str, object]:
-    return {
-        "inference": InferenceService(rt, finetune, rt.config.blocked_words, credits),
-        "inference.status": AnswerCache(),
-    }
 
 
 HANDLERS: dict[str, Handler] = {

@@ -39,33 +39,38 @@ def force_stored(
 
 J = TypeVar("J")
 
+#: how a job kind makes its job of a stored doc: (id, tenant, doc) -> job
+Decode = Callable[[str, str, Mapping[str, Any]], J]
+
 
 class DecodedJobs(Generic[J]):
     """The job `decode` made of each recently read record, reused while its stored doc is the
     same.
 
-    Decoding a job (timestamps parsed, transitions built) is most of reading one: ~11 ms of a
-    1,000-job list, a quarter of a v2 status request. A hit is checked by value (the stored
-    doc equals the one decoded), not by version: a reset, or another worker deleting and
-    re-inserting an id, restarts versions and seqs, and a value check cannot be fooled by
-    that. The check compares the records' JSON text, so a hit never decodes the doc at all.
-    Jobs are immutable, so one can be shared by every reader. Bounded, least recently used
-    out."""
+    Decoding a job (timestamps parsed, transitions built) is most of reading one, and every
+    status poll and list reads jobs that have not changed since the last read. A hit is
+    checked by value (the stored doc equals the one decoded), not by version: a reset, or
+    another worker deleting and re-inserting an id, restarts versions and seqs, and a value
+    check cannot be fooled by that. The check compares the records' JSON text, so a hit
+    never decodes the doc at all. Jobs are immutable, so one can be shared by every reader.
+    Bounded, least recently used out."""
 
-    def __init__(self, decode: Callable[[Record], J], size: int = 4096) -> None:
+    def __init__(self, decode: Decode[J], size: int = 4096) -> None:
         self._decode = decode
         self._size = size
         self._lock = threading.Lock()  # submit and scenarios run in worker threads
         self._jobs: OrderedDict[tuple[str, str], tuple[Record, J]] = OrderedDict()
 
-    def job(self, record: Record) -> J:
+    def job(self, record: Record, doc: Mapping[str, Any] | None = None) -> J:
+        """The job of `record`. `doc`, when given, is the record's doc as its writer built it
+        (equal to its text decoded): the job is made of it, and the text is never decoded."""
         key = (record.kind, record.id)
         with self._lock:
             hit = self._jobs.get(key)
             if hit is not None and hit[0].tenant == record.tenant and hit[0].text == record.text:
                 self._jobs.move_to_end(key)
                 return hit[1]
-        job = self._decode(record)
+        job = self._decode(record.id, record.tenant, record.doc if doc is None else doc)
         with self._lock:
             self._jobs[key] = (record, job)
             self._jobs.move_to_end(key)
@@ -77,7 +82,7 @@ class DecodedJobs(Generic[J]):
 @dataclass(frozen=True)
 class StoredJobs(Generic[J]):
     """What every job kind does the same way over the store: read one, list a tenant's (or
-    everyone's), force a move. `load` turns a record into the kind's job (reused through
+    everyone's), force a move. `load` turns a stored doc into the kind's job (reused through
     `DecodedJobs` while the record is unchanged: `job`); `missing` words an unknown id as
     that kind's vendor does."""
 
@@ -85,7 +90,7 @@ class StoredJobs(Generic[J]):
     kind: str
     lifecycle: Lifecycle
     now: Callable[[], datetime]
-    load: Callable[[Record], J]
+    load: Decode[J]
     missing: Callable[[str], str]
     _decoded: DecodedJobs[J] = field(init=False, repr=False, compare=False)
 
@@ -101,7 +106,7 @@ class StoredJobs(Generic[J]):
         (dicts, lists, str keys: JSON-shaped, as each service builds it): the job is made
         from it instead of from the stored text, which saves decoding it again on every
         submit."""
-        return self.job(self.store.insert(self.kind, tenant, job_id, doc).seeded(doc))
+        return self._decoded.job(self.store.insert(self.kind, tenant, job_id, doc), doc)
 
     def get(self, tenant: str | None, job_id: str) -> J:
         record = self.store.get(self.kind, job_id, tenant)

@@ -11,11 +11,13 @@ from typing import Any
 
 import httpx
 from starlette.requests import Request
-from starlette.types import Message, Scope
+from starlette.types import Scope
 
 from contracts.checks import RESPONSE_CHECKS, _declared, body_conforms
 from contracts.errors import CheckFailure
-from mock_server.http.request_schemas import SchemaCheck
+from mock_server.http.call import first_values
+from mock_server.http.request_body import Replay
+from mock_server.http.schema_check import SchemaCheck
 from mock_server.http.validation import RequestRejected, RequestValidator
 from mock_server.spec import Operation, SpecBundle
 from mock_server.spec.schemas import first_problem, schema_validator
@@ -160,18 +162,6 @@ def _closest(bundle: SpecBundle, op: Operation, schema: Any, body: Any) -> tuple
     return pointer, found.group("message")
 
 
-class _Replay:
-    """An ASGI `receive` that hands over an already-read body once."""
-
-    def __init__(self, body: bytes) -> None:
-        self._messages: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
-
-    async def __call__(self) -> Message:
-        if self._messages:
-            return self._messages.pop()
-        return {"type": "http.disconnect"}
-
-
 async def request_violations(
     validator: RequestValidator,
     op: Operation,
@@ -180,15 +170,13 @@ async def request_violations(
     body: bytes,
 ) -> list[Violation]:
     """What the mock would refuse in this request (the whole body was read), as violations."""
-    request = Request(dict(scope, state={}), _Replay(body))
+    request = Request(scope, Replay(body))
+    headers = first_values(scope.get("headers") or [])
     try:
-        await validator.validate(request, op, path_params)
+        valid = await validator.validate(request, headers, op, path_params)
     except RequestRejected as rejected:
         return _from_rejection(op, scope["path"], rejected)
-    finally:
-        form = getattr(request, "_form", None)
-        if form is not None:
-            await form.close()
+    await valid.close()
     return []
 
 

@@ -21,7 +21,7 @@ def _load(services: ScenarioServices, body: Any, base_url: str) -> Any:
 async def load(ctx: HandlerContext) -> Response:
     # parsed, checked and loaded in a worker thread, as the export is written: a document of
     # 10 MB takes seconds, which the event loop spends serving everyone else
-    loaded = await anyio.to_thread.run_sync(_load, ctx.services["scenario"], ctx.body, ctx.base_url)
+    loaded = await anyio.to_thread.run_sync(_load, ctx.services.scenario, ctx.body, ctx.base_url)
     return JSONResponse(loaded)
 
 
@@ -45,7 +45,7 @@ async def export_state(ctx: HandlerContext) -> Response:
     # in a worker thread: a big state takes a while to write, and the event loop serves
     # every other request meanwhile
     exported = await anyio.to_thread.run_sync(
-        _exported, ctx.services["scenario"], q.get("keys") == "full", as_json
+        _exported, ctx.services.scenario, q.get("keys") == "full", as_json
     )
     if as_json:
         return JSONResponse(exported)

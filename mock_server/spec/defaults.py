@@ -62,8 +62,9 @@ _ATOMS = (str, int, float, bool, type(None))
 
 
 def _copy(value: Any) -> Any:
-    """copy.deepcopy for what JSON decodes to, ~10x faster (bodies are JSON: no shared or
-    cyclic parts for deepcopy's memo to find); anything else goes to deepcopy."""
+    """copy.deepcopy for what JSON decodes to, without deepcopy's memo (bodies are JSON: no
+    shared or cyclic parts for the memo to find, and keeping it is most of deepcopy's
+    work); anything else goes to deepcopy."""
     kind = type(value)
     if kind is dict:
         return {k: _copy(v) for k, v in value.items()}

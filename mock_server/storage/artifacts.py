@@ -19,8 +19,8 @@ WIDTH = 64
 
 def lora_safetensors(job_id: str, rank: int, metadata: Mapping[str, object]) -> bytes:
     """lora_A (rank x WIDTH) and lora_B (WIDTH x rank) per layer, plus string metadata."""
-    # imported here, not at the top: numpy is ~0.08 s of `tunemock serve`'s start and only
-    # a safetensors download needs it
+    # imported here, not at the top: numpy is slow to import, every start would pay for it,
+    # and only a safetensors download needs it
     import numpy as np
     from safetensors.numpy import save
 

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from mock_server.errors import InvalidInput
+from mock_server.http.context import services_of
 from mock_server.storage.blobs import Incomplete, TooLarge
 from mock_server.storage.service import StorageService
 from mock_server.storage.signing import SignatureProblem
@@ -24,7 +25,8 @@ def s3_error(status: int, code: str, message: str, resource: str) -> Response:
 
 
 async def storage_endpoint(request: Request) -> Response:
-    storage: StorageService = request.app.state.services["storage"]
+    services = services_of(request)
+    storage = services.storage
     path = request.url.path
     if request.method not in ("GET", "HEAD", "PUT"):
         return s3_error(

@@ -89,7 +89,7 @@ class TrainerService:
             KIND,
             self.lifecycle,
             rt.clock.now,
-            lambda r: TrainingJob.from_doc(r.id, r.tenant, r.doc),
+            TrainingJob.from_doc,
             lambda _: "Not Found",  # FastAPI's words for an unknown resource
         )
         op = rt.spec.operation("lora_trainer_finetune_create")
@@ -160,7 +160,7 @@ class TrainerService:
             "transitions": serial.dump(planned),
             "base_url": base_url,
         }
-        return self._jobs.load(self._rt.store.insert(KIND, tenant, job_id, doc))
+        return self._jobs.insert(tenant, job_id, doc)
 
     def _check_urls(self, urls: Sequence[str]) -> None:
         """Fetch and check every image: within one deadline for the whole request, through

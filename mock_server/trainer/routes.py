@@ -10,20 +10,13 @@ from PIL import Image
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_server.credits import Credits
 from mock_server.errors import NotFound
-from mock_server.http.context import Handler, HandlerContext
+from mock_server.http.context import Handler, HandlerContext, services_of
 from mock_server.http.render import error_response, rejected_response
 from mock_server.inference import images
-from mock_server.outbound import Outbound
 from mock_server.runtime import Runtime
-from mock_server.trainer.domain import FAMILY, ImageUpload, TrainerService
+from mock_server.trainer.domain import FAMILY, ImageUpload
 from mock_server.trainer.render import envelope
-
-
-def _svc(ctx: HandlerContext) -> TrainerService:
-    service: TrainerService = ctx.services["trainer"]
-    return service
 
 
 def _parts(form: dict[str, Any]) -> list[Any]:
@@ -51,8 +44,8 @@ async def create(ctx: HandlerContext) -> Response:
     if problems:
         return rejected_response(FAMILY, 400, problems[0]["message"], problems)
     uploads = [ImageUpload(str(getattr(p, "filename", "") or "upload"), p.file) for p in parts]
-    svc = _svc(ctx)
-    outbound: Outbound = ctx.services["outbound"]
+    svc = ctx.services.trainer
+    outbound = ctx.services.outbound
     outbound.own.note(ctx.scope.get("server"))
     # image_urls are fetched in the tenant's own fetch slots, never the shared thread pool
     job = await outbound.slots.run_sync(
@@ -62,14 +55,15 @@ async def create(ctx: HandlerContext) -> Response:
 
 
 async def status(ctx: HandlerContext) -> Response:
-    svc = _svc(ctx)
+    svc = ctx.services.trainer
     job = svc.get(ctx.tenant, ctx.valid.path_params["id"])
     return JSONResponse(envelope(job, svc.lifecycle, ctx.runtime.clock.now()))
 
 
 async def sample_file(request: Request) -> Response:
     """Sample outputs of a finished LoRA: public like a CDN URL, real JPEGs."""
-    svc: TrainerService = request.app.state.services["trainer"]
+    services = services_of(request)
+    svc = services.trainer
     runtime: Runtime = request.app.state.runtime
     name = request.path_params["name"]
     try:
@@ -101,10 +95,6 @@ def _thumbnail(data: bytes) -> bytes:
         out = io.BytesIO()
         image.save(out, format="JPEG", quality=80)
     return out.getvalue()
-
-
-def services(rt: Runtime, credits: Credits, outbound: Outbound) -> dict[str, object]:
-    return {"trainer": TrainerService(rt, credits, outbound)}
 
 
 HANDLERS: dict[str, Handler] = {

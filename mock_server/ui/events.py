@@ -21,7 +21,7 @@ import anyio
 import anyio.to_thread
 
 from mock_server.clock import iso
-from mock_server.ui.views import Services
+from mock_server.ui.views import Pages
 
 #: How often the stream looks for a change at the latest (sooner after a write), and how
 #: long one connection lasts (the browser reconnects by itself; a bounded stream never holds
@@ -32,7 +32,7 @@ STREAM_SECONDS = 25.0
 RETRY_MS = 500
 
 
-def fingerprint(s: Services) -> str:
+def fingerprint(s: Pages) -> str:
     store = s.rt.store
     now = s.now
     moment = iso(now.replace(microsecond=0)) if s.rt.clock.kind == "real" else iso(now)
@@ -50,7 +50,7 @@ def fingerprint(s: Services) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-async def stream(s: Services, once: bool = False) -> AsyncIterator[str]:
+async def stream(s: Pages, once: bool = False) -> AsyncIterator[str]:
     """`retry`, then a `data:` line with the fingerprint whenever it changes (and at once)."""
     yield f"retry: {RETRY_MS}\n\n"
     last = None
@@ -65,7 +65,7 @@ async def stream(s: Services, once: bool = False) -> AsyncIterator[str]:
             await _until_written(s, POLL_SECONDS)
 
 
-async def _until_written(s: Services, at_most: float) -> None:
+async def _until_written(s: Pages, at_most: float) -> None:
     """Wait until the store's change mark moves (a write by this process or, through the
     store, by any other: SQLite's WAL header, PostgreSQL's LISTEN/NOTIFY; reading the mark
     costs no query), or `at_most` seconds: the journal and a real clock move without one."""

@@ -20,7 +20,7 @@ from mock_server.lifecycle import current
 from mock_server.trainer.domain import TrainingJob
 from mock_server.trainer.render import envelope, sample_urls
 from mock_server.ui.views import (
-    Services,
+    Pages,
     chosen_tenant,
     delivery_row,
     handle,
@@ -53,7 +53,7 @@ def name_and_model(job: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
-def job_rows(s: Services, f: JobFilter) -> dict[str, Any]:
+def job_rows(s: Pages, f: JobFilter) -> dict[str, Any]:
     """One page of jobs, newest first; statuses read at the clock's now."""
     now = s.now
     kind = f.kind if f.kind in s.kinds else None
@@ -94,13 +94,13 @@ def job_rows(s: Services, f: JobFilter) -> dict[str, Any]:
     }
 
 
-def record(s: Services, kind: str, job: Any) -> dict[str, Any]:
+def record(s: Pages, kind: str, job: Any) -> dict[str, Any]:
     """The job as the vendor's API answers it (fine-tune details, the trainer's `data`), or
     for an inference request what its status and result calls say. URLs of the mock itself
     are paths: the page links inside the mock."""
     now = s.now
     if isinstance(job, FinetuneJob):
-        renderer: FinetuneRenderer = s.services["finetune.render"]
+        renderer: FinetuneRenderer = s.services.finetune_render
         return renderer.details(job, now, "")
     if isinstance(job, TrainingJob):
         data = dict(envelope(job, s.kinds[kind].lifecycle, now)["data"])
@@ -141,7 +141,7 @@ def _path(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def artifacts(s: Services, kind: str, job: Any, status: str) -> list[dict[str, Any]]:
+def artifacts(s: Pages, kind: str, job: Any, status: str) -> list[dict[str, Any]]:
     """Download links and images of a job, once its lifecycle has made them (a fine-tune's
     model for as long as its record shows cloud_storage_url, which the spec may keep after
     a late failure)."""
@@ -157,13 +157,13 @@ def artifacts(s: Services, kind: str, job: Any, status: str) -> list[dict[str, A
             {"label": _path(url).rsplit("/", 1)[-1], "href": _path(url), "image": True}
             for url in sample_urls(job, "sample")
         ]
-    if isinstance(job, InferenceJob) and done and not s.services["inference"].expired(job, s.now):
+    if isinstance(job, InferenceJob) and done and not s.services.inference.expired(job, s.now):
         href = f"/outputs/{job.id}.jpeg"
         return [{"label": f"{job.id}.jpeg", "href": href, "image": True}]
     return []
 
 
-def artifacts_note(s: Services, kind: str, job: Any, status: str, shown: bool) -> str:
+def artifacts_note(s: Pages, kind: str, job: Any, status: str, shown: bool) -> str:
     """One honest line over the artifacts: why there are none, or where shown ones come from."""
     life = s.kinds[kind].lifecycle
     made_at = life.milestones.get("trained") or life.happy_path()[-1]
@@ -175,12 +175,12 @@ def artifacts_note(s: Services, kind: str, job: Any, status: str, shown: bool) -
         return "No artifacts: the job failed before training finished."
     if shown:
         return ""
-    if isinstance(job, InferenceJob) and s.services["inference"].expired(job, s.now):
+    if isinstance(job, InferenceJob) and s.services.inference.expired(job, s.now):
         return "No output: the result has expired."
     return f"None yet: they appear when the job reaches {made_at}."
 
 
-def job_page(s: Services, kind: str, job_id: str) -> dict[str, Any]:
+def job_page(s: Pages, kind: str, job_id: str) -> dict[str, Any]:
     """Everything about one job; raises NotFound for an unknown kind or id."""
     if kind not in s.kinds:
         raise NotFound(f"No job kind {kind}")

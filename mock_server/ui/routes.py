@@ -23,6 +23,7 @@ from starlette.types import Scope
 from mock_server.errors import NotFound
 from mock_server.finetune.domain import artifact_path_of, artifact_spec
 from mock_server.http.admin_guard import COOKIE, client_address, cookie_value
+from mock_server.http.context import services_of
 from mock_server.spec.loader import FAMILIES
 from mock_server.storage.artifacts import lora_safetensors
 from mock_server.ui import events, jobs, views
@@ -50,8 +51,8 @@ def swagger_dir() -> Path:
     return Path(next(iter(found.submodule_search_locations))) / "static"
 
 
-def _services(request: Request) -> views.Services:
-    return views.Services.of(request.app.state.runtime, request.app.state.services)
+def _services(request: Request) -> views.Pages:
+    return views.Pages(request.app.state.runtime, services_of(request))
 
 
 def _render(request: Request, page: str, data: dict[str, Any], status: int = 200) -> Response:
@@ -114,7 +115,7 @@ async def model_file(request: Request) -> Response:
     s = _services(request)
     job_id = request.path_params["id"]
     try:
-        found = s.services["finetune"].get(None, job_id)
+        found = s.services.finetune.get(None, job_id)
         view = await _read(request, jobs.job_page, "finetune", job_id)
     except NotFound as exc:
         return _render(request, "missing", {"message": str(exc)}, status=404)
@@ -122,7 +123,7 @@ async def model_file(request: Request) -> Response:
         return _render(request, "missing", {"message": "Not trained yet"}, status=404)
     path = artifact_path_of(found)
     rank, metadata = artifact_spec(found)
-    storage = s.services["storage"]
+    storage = s.services.storage
     storage.ensure(path, lambda: lora_safetensors(found.id, rank, metadata))
     return RedirectResponse(storage.presign_download("", path), status_code=303)
 

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_server.admin.jobs import JobKind
 from mock_server.admin.tenants import handle as tenant_handle
@@ -24,6 +24,9 @@ from mock_server.webhooks.admin import all_webhooks, delivery_view
 from mock_server.webhooks.deliveries import OUTCOMES, outcome
 from mock_server.webhooks.dispatcher import Dispatcher
 
+if TYPE_CHECKING:
+    from mock_server.services import Services
+
 
 def mask(tenant: str | None) -> str:
     """A tenant as the dashboard shows it: its masked key and the start of its id, enough to
@@ -36,38 +39,40 @@ def pretty(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class Services:
-    """The domain services a page reads, taken from the app's `services`."""
+class Pages:
+    """What a page reads: the runtime and the app's services."""
 
     rt: Runtime
-    kinds: Mapping[str, JobKind]
-    webhooks: Dispatcher
-    services: Mapping[str, Any]
+    services: Services
 
-    @classmethod
-    def of(cls, rt: Runtime, services: Mapping[str, Any]) -> Services:
-        return cls(rt, services["jobs"], services["webhooks"], services)
+    @property
+    def kinds(self) -> Mapping[str, JobKind]:
+        return self.services.jobs
+
+    @property
+    def webhooks(self) -> Dispatcher:
+        return self.services.webhooks
 
     @property
     def now(self) -> datetime:
         return self.rt.clock.now()
 
 
-def clock_view(s: Services) -> dict[str, Any]:
+def clock_view(s: Pages) -> dict[str, Any]:
     clock = s.rt.clock
     return {"kind": clock.kind, "now": iso(clock.now()), "offset_seconds": clock.offset()}
 
 
-def tenants(s: Services) -> list[str]:
+def tenants(s: Pages) -> list[str]:
     """Every tenant the mock knows (for the pages to show masked, or by handle)."""
     return known_tenants(s.rt, s.services)
 
 
-def handle(s: Services, tenant: str) -> str:
+def handle(s: Pages, tenant: str) -> str:
     return tenant_handle(s.services, tenant)
 
 
-def chosen_tenant(s: Services, given: str | None) -> str | None:
+def chosen_tenant(s: Pages, given: str | None) -> str | None:
     """The tenant a filter's handle stands for (a key is taken too: an old link)."""
     if not given:
         return None
@@ -77,14 +82,14 @@ def chosen_tenant(s: Services, given: str | None) -> str | None:
         return s.rt.tenants.given(given)
 
 
-def overview(s: Services) -> dict[str, Any]:
+def overview(s: Pages) -> dict[str, Any]:
     now = s.now
     counts: dict[str, Counter[str]] = {}
     for name, kind in s.kinds.items():
         for job in kind.list(None):
             state = current(job.transitions, now).state
             counts.setdefault(job.tenant, Counter())[f"{name} {state}"] += 1
-    credits = s.services["credits"]
+    credits = s.services.credits
     rows = [
         {
             "masked": mask(tenant),
@@ -112,7 +117,7 @@ def delivery_row(d: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def webhooks_page(s: Services, chosen: str | None = None) -> dict[str, Any]:
+def webhooks_page(s: Pages, chosen: str | None = None) -> dict[str, Any]:
     """Registered webhooks per tenant, and every delivery, or those of one outcome."""
     hooks = all_webhooks(s.rt.store)
     by_tenant: dict[str, list[dict[str, Any]]] = {}
@@ -137,7 +142,7 @@ def webhooks_page(s: Services, chosen: str | None = None) -> dict[str, Any]:
     }
 
 
-def journal_rows(s: Services, page: int, size: int = 100) -> dict[str, Any]:
+def journal_rows(s: Pages, page: int, size: int = 100) -> dict[str, Any]:
     entries = list(s.rt.store.journal(s.rt.config.journal_size))
     pages = max(1, math.ceil(len(entries) / size))
     page = min(max(1, page), pages)
@@ -154,9 +159,9 @@ def journal_rows(s: Services, page: int, size: int = 100) -> dict[str, Any]:
     return {"rows": rows, "page": page, "pages": pages, "total": len(entries), "journal_off": off}
 
 
-def faults_page(s: Services) -> dict[str, Any]:
-    credits = s.services["credits"]
-    rules = [_masked_rule(r) for r in s.services["faults"].list()]
+def faults_page(s: Pages) -> dict[str, Any]:
+    credits = s.services.credits
+    rules = [_masked_rule(r) for r in s.services.faults.list()]
     return {
         "rules": [{**r, "text": pretty({k: v for k, v in r.items() if k != "id"})} for r in rules],
         "tenants": [

@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.responses import JSONResponse, Response
 
 from mock_server.http.context import Handler, HandlerContext
-from mock_server.outbound import Outbound
 from mock_server.webhooks.admin import delivery_view
 from mock_server.webhooks.deliveries import sdk_log_entries
 from mock_server.webhooks.dispatcher import Dispatcher
@@ -13,13 +12,13 @@ from mock_server.webhooks.registry import public_view
 
 
 def _dispatcher(ctx: HandlerContext) -> Dispatcher:
-    dispatcher: Dispatcher = ctx.services["webhooks"]
+    dispatcher = ctx.services.webhooks
     return dispatcher
 
 
 def _note_listener(ctx: HandlerContext) -> None:
     """The port this request came on is the mock's own: no delivery may go there."""
-    outbound: Outbound = ctx.services["outbound"]
+    outbound = ctx.services.outbound
     outbound.own.note(ctx.scope.get("server"))
 
 

@@ -26,14 +26,14 @@ DOC: dict[str, Any] = {
 
 
 def test_the_same_doc_is_decoded_once() -> None:
-    jobs = DecodedJobs(FinetuneJob.from_record)
+    jobs = DecodedJobs(FinetuneJob.from_doc)
     first = jobs.job(Record.of("finetune", "a", "t", dict(DOC), 1, 1))
     assert jobs.job(Record.of("finetune", "a", "t", dict(DOC), 1, 1)) is first
 
 
 def test_a_changed_doc_under_the_same_id_version_and_seq_is_decoded_again() -> None:
     # what a reset and re-insert (here or in another worker) looks like to a reader
-    jobs = DecodedJobs(FinetuneJob.from_record)
+    jobs = DecodedJobs(FinetuneJob.from_doc)
     jobs.job(Record.of("finetune", "a", "t", dict(DOC), 1, 1))
     changed = {**DOC, "public": True}
     assert jobs.job(Record.of("finetune", "a", "t", changed, 1, 1)).public is True
@@ -41,7 +41,7 @@ def test_a_changed_doc_under_the_same_id_version_and_seq_is_decoded_again() -> N
 
 
 def test_the_least_recently_read_job_leaves_first() -> None:
-    jobs = DecodedJobs(FinetuneJob.from_record, size=2)
+    jobs = DecodedJobs(FinetuneJob.from_doc, size=2)
     a = jobs.job(Record.of("finetune", "a", "t", dict(DOC), 1, 1))
     jobs.job(Record.of("finetune", "b", "t", dict(DOC), 1, 2))
     assert jobs.job(Record.of("finetune", "a", "t", dict(DOC), 1, 1)) is a  # a is now the newest
@@ -61,9 +61,10 @@ def test_a_submitted_job_is_the_job_read_back(tmp_path: Path, store: str) -> Non
     services, stored = app.state.services, app.state.runtime.store
     try:
         for model in ("FLUX", "FLUX_PRO", "QWEN"):
-            job = services["finetune"].submit("t", doc_submit_body(model), "http://mock.test")
-            assert job == FinetuneJob.from_record(stored.get("finetune", job.id, "t"))
-            inference = services["inference"]
+            job = services.finetune.submit("t", doc_submit_body(model), "http://mock.test")
+            read = stored.get("finetune", job.id, "t")
+            assert job == FinetuneJob.from_doc(read.id, read.tenant, read.doc)
+            inference = services.inference
             op = inference.v2_model(inference.first_v2_model())
             request = inference.submit("t", doc_v2_body(job.id), op)
             record = stored.get("inference", request.id, "t")

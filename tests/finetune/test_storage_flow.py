@@ -111,7 +111,7 @@ async def test_path_traversal_in_storage_keys_is_refused(any_client: httpx.Async
 
 
 async def test_refused_uploads_store_nothing(mock_app, mock_client: httpx.AsyncClient) -> None:
-    storage = mock_app.state.services["storage"]
+    storage = mock_app.state.services.storage
     urls = await _presigned(mock_client, "x.zip")
     path = urlsplit(urls["s3_url"]).path
     query = dict(parse_qsl(urlsplit(urls["presigned_url"]).query))

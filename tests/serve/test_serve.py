@@ -83,7 +83,7 @@ async def test_a_bug_answers_a_vendor_shaped_500_and_is_journaled(mock_app) -> N
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    mock_app.state.services["finetune"].list = broken
+    mock_app.state.services.finetune.list = broken
     transport = httpx.ASGITransport(app=mock_app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://mock.test") as client:
         response = await client.get("/finetune/request/list", headers={"x-api-key": "k"})

@@ -16,11 +16,16 @@ from typing import Any
 import pytest
 from starlette.responses import Response
 
-from mock_server.http.capture import Exchange, JournalEntry
+from mock_server.http.capture import Exchange, JournalEntry, register_codec
 from mock_server.store import packing
 from mock_server.store.base import encode
 from mock_server.store.memory import MemoryStore
 from mock_server.store.sqlite import SqliteStore
+
+
+@pytest.fixture(autouse=True)
+def _codec() -> None:
+    register_codec()  # as create_app does where it builds the store
 
 
 async def _entry(body: bytes = b'{"password": "hunter22", "n": 1}') -> JournalEntry:

@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 
 from mock_server import Config, create_app
 from mock_server.ui.events import fingerprint
-from mock_server.ui.views import Services
+from mock_server.ui.views import Pages
 from tests.webhooks.test_dispatch_idle import READS, CountingStore
 
 
 def test_the_fingerprint_moves_with_an_attempt_and_reads_no_records() -> None:
     store = CountingStore()
     app = create_app(Config(clock="virtual", datasets="skip"), store=store)
-    services = Services.of(app.state.runtime, app.state.services)
+    services = Pages(app.state.runtime, app.state.services)
     deliveries = services.webhooks.deliveries
     hook = {"webhook_id": "wh", "webhook_url": "http://127.0.0.1:9/x"}
     now = datetime.now(UTC)

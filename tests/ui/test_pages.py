@@ -86,7 +86,7 @@ async def test_a_fresh_job_offers_both_moves_and_an_unknown_one_is_404(
 
 
 async def test_thousand_jobs_are_paginated_newest_first(mock_client, mock_app) -> None:
-    service = mock_app.state.services["finetune"]
+    service = mock_app.state.services.finetune
     tenants = mock_app.state.runtime.tenants  # the domain knows a tenant by its key's id
     for n in range(1000):
         body = {**doc_submit_body("FLUX"), "name": f"job-{n:04d}"}

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Message
 
+from mock_server.http.call import first_values
 from mock_server.http.validation import RequestRejected, RequestValidator
 from mock_server.spec import SpecBundle
 from mock_server.spec.loader import load_document
@@ -38,6 +39,10 @@ FLUX_PRO_ADVANCED = {
     "lora_rank": 32,
     "learning_rate": 0.005,
 }
+
+
+def _headers(request: Request) -> dict[str, str]:
+    return first_values(request.scope["headers"])
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +68,10 @@ def echo_app(bundle: SpecBundle, validator: RequestValidator) -> Starlette:
         found = bundle.match(request.method, request.url.path)
         assert found is not None, request.url.path
         operation, path_params = found
+        headers = first_values(request.scope["headers"])
+        valid = None
         try:
-            valid = await validator.validate(request, operation, path_params)
+            valid = await validator.validate(request, headers, operation, path_params)
             return JSONResponse(
                 {
                     "operation": valid.operation.operation_id,
@@ -78,7 +85,8 @@ def echo_app(bundle: SpecBundle, validator: RequestValidator) -> Starlette:
             body = {"message": exc.message, "details": exc.details}
             return JSONResponse(body, status_code=exc.status)
         finally:
-            await request.close()
+            if valid is not None:
+                await valid.close()
 
     methods = ["GET", "POST", "PUT"]
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])
@@ -244,7 +252,7 @@ async def test_a_declared_length_over_the_cap_is_413_before_reading(
     headers = {"content-type": "application/json", "content-length": length}
     request, calls = raw_request("/things", headers, iter([b"{}"]))
     with pytest.raises(RequestRejected) as caught:
-        await validator.validate(request, tiny.operation("thing_create"), {})
+        await validator.validate(request, _headers(request), tiny.operation("thing_create"), {})
     assert caught.value.status == 413
     assert calls == [0]
 
@@ -254,7 +262,7 @@ async def test_a_streamed_body_is_cut_off_one_chunk_past_the_cap(tiny: SpecBundl
     endless = itertools.repeat(b" " * 10)
     request, calls = raw_request("/things", {"content-type": "application/json"}, endless)
     with pytest.raises(RequestRejected) as caught:
-        await validator.validate(request, tiny.operation("thing_create"), {})
+        await validator.validate(request, _headers(request), tiny.operation("thing_create"), {})
     assert caught.value.status == 413
     assert calls == [26]  # 26 chunks of 10 bytes are the first to pass 256
 
@@ -283,7 +291,7 @@ async def test_a_content_length_that_is_no_integer_is_a_400(tiny: SpecBundle, le
     headers = {"content-type": "application/json", "content-length": length}
     request, _ = raw_request("/things", headers, iter([b"{}"]))
     with pytest.raises(RequestRejected) as caught:
-        await validator.validate(request, tiny.operation("thing_create"), {})
+        await validator.validate(request, _headers(request), tiny.operation("thing_create"), {})
     assert (caught.value.status, caught.value.message) == (
         400,
         f"Invalid Content-Length header: {length!r}",
@@ -501,7 +509,7 @@ async def test_malformed_multipart_outside_an_app_is_a_400(tiny: SpecBundle) -> 
     body = b"--xyz\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--xyz--\r\n"
     request, _ = raw_request("/uploads", headers, iter([body]), method="PUT")
     with pytest.raises(RequestRejected) as caught:
-        await validator.validate(request, tiny.operation("upload"), {})
+        await validator.validate(request, _headers(request), tiny.operation("upload"), {})
     assert caught.value.status == 400
     assert caught.value.message.startswith("Malformed form body: ")
 

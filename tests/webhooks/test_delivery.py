@@ -233,7 +233,7 @@ async def test_an_unusable_webhook_url_fails_its_delivery_not_the_dispatcher(
 ) -> None:
     async with make_client(key="k", clock="virtual", datasets="skip") as client:
         # /webhook/add refuses it now (format: uri); a state file from before still holds one
-        registry = client.app.state.services["webhooks"].registry  # type: ignore[attr-defined]
+        registry = client.app.state.services.webhooks.registry  # type: ignore[attr-defined]
         tenant = client.app.state.runtime.tenants.of("k")  # type: ignore[attr-defined]
         registry.add(tenant, "http://[zz]/hook", ["FINETUNE"])
         await submit(client)

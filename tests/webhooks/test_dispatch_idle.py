@@ -45,7 +45,7 @@ async def settled(
     """JOBS fine-tunes with a webhook, every event delivered: nothing is due any more."""
     store = CountingStore()
     app = create_app(Config(clock="virtual", datasets="skip"), store=store)
-    dispatcher: Dispatcher = app.state.services["webhooks"]
+    dispatcher: Dispatcher = app.state.services.webhooks
     transport = httpx.ASGITransport(app=app)
     headers = {"x-api-key": "k"}
     async with httpx.AsyncClient(transport=transport, base_url="http://m", headers=headers) as c:
