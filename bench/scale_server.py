@@ -80,9 +80,9 @@ def main() -> None:
     store = app.state.runtime.store
     if args.jobs:
         ids = app.state.runtime.tenants
-        fill(store, app.state.services["finetune"], ids, args.jobs, args.tenants, args.state)
+        fill(store, app.state.services.finetune, ids, args.jobs, args.tenants, args.state)
     if args.webhooks:
-        registry = app.state.services["webhooks"].registry
+        registry = app.state.services.webhooks.registry
         for t in range(args.tenants):  # nobody listens there: nothing is ever sent
             tenant = app.state.runtime.tenants.of(tenant_name(t))
             registry.add(tenant, "http://127.0.0.1:9/none", [registry.limit.event_type])

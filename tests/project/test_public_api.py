@@ -96,6 +96,7 @@ RULES: dict[str, Rule] = {
     "runtime.py": Rule(),
     "texts.py": Rule(),
     "services.py": Rule(),
+    "tenancy.py": Rule(),  # a key becomes a tenant id: hashing only
     # API families: HTTP in routes.py only
     "finetune": FAMILY,
     "inference": FAMILY,
@@ -103,6 +104,7 @@ RULES: dict[str, Rule] = {
     "files": FAMILY,
     "storage": FAMILY,
     "scenario": FAMILY,
+    "replay": Rule(),  # recordings read back; the edge's http/replay.py sends the answers
     "ui": FAMILY,
     "admin": Rule(web=_only("routes.py", "dashboard_ops.py")),
     "webhooks": Rule(web=_only("routes.py"), client=_only("sender.py")),

@@ -44,7 +44,7 @@ async def test_a_submit_over_the_bound_answers_429_in_the_vendor_shape() -> None
     body = doc_submit_body("FLUX") | {"data_source_path": "http://127.0.0.1:9/data.zip"}
     async with running_app(key=KEY, **config) as client:
         app = client.app  # type: ignore[attr-defined]
-        slots: TenantSlots = app.state.services["outbound"].slots
+        slots: TenantSlots = app.state.services.outbound.slots
         tenant = app.state.runtime.tenants.of(KEY)
         release = anyio.Event()
 

@@ -27,7 +27,7 @@ async def test_a_delivery_parked_by_a_dead_process_goes_out_after_a_restart(
         assert (await client.post("/webhook/add", json=hook)).status_code == 200
         # enqueued by a pass, then parked far ahead as a pass does before it waits for a slot;
         # the process then goes away without sending (no flush: nothing claims it)
-        dispatcher = client.app.state.services["webhooks"]  # type: ignore[attr-defined]
+        dispatcher = client.app.state.services.webhooks  # type: ignore[attr-defined]
         await client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
         await client.post("/_mock/clock/advance", json={"seconds": 3600})
         job_id = store.list("finetune", None)[0].id
