@@ -11,6 +11,7 @@ import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,30 +52,30 @@ def test_every_imported_library_is_a_core_dependency() -> None:
     assert not missing, f"imported but only reachable through extras or by chance: {missing}"
 
 
-def test_the_sdk_router_says_what_to_install_when_the_sdk_is_missing() -> None:
-    script = (
-        "import sys; sys.modules['segmind'] = None\n"
-        "from mock_server.testing.sdk import route\n"
-        "route('http://127.0.0.1:9')\n"
-    )
+@pytest.mark.parametrize(
+    ("module", "call", "extra"),
+    [
+        (
+            "segmind",
+            "from mock_server.testing.sdk import route; route('http://127.0.0.1:9')",
+            "sdk",
+        ),
+        (
+            "psycopg",
+            "from mock_server.store import open_store; "
+            "open_store('postgresql://me:secret@127.0.0.1:9/db')",
+            "postgres",
+        ),
+    ],
+)
+def test_an_optional_part_says_what_to_install_when_its_package_is_missing(
+    module: str, call: str, extra: str
+) -> None:
+    script = f"import sys; sys.modules[{module!r}] = None\n{call}\n"
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
     )
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
-    assert "pip install 'tunemock[sdk]'" in last, done.stderr
-
-
-def test_the_postgresql_store_says_what_to_install_when_psycopg_is_missing() -> None:
-    script = (
-        "import sys; sys.modules['psycopg'] = None\n"
-        "from mock_server.store import open_store\n"
-        "open_store('postgresql://me:secret@127.0.0.1:9/db')\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode != 0
-    last = done.stderr.strip().splitlines()[-1]
-    assert "pip install 'tunemock[postgres]'" in last, done.stderr
-    assert "secret" not in done.stderr  # the password never reaches a message
+    assert f"pip install 'tunemock[{extra}]'" in last, done.stderr
+    assert "secret" not in done.stderr  # a password in a URL never reaches a message
