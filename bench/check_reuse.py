@@ -33,8 +33,9 @@ def timed(server: LiveServer, seed: int, max_examples: int) -> tuple[float, Repo
 
 
 def stored(server: LiveServer) -> str:
-    jobs = httpx.get(f"{server.base_url}/_mock/jobs", timeout=30).json()
-    deliveries = httpx.get(f"{server.base_url}/_mock/webhooks/deliveries", timeout=30)
+    every = {"limit": 10000}  # the admin lists' largest page (their default is 500)
+    jobs = httpx.get(f"{server.base_url}/_mock/jobs", params=every, timeout=30).json()
+    deliveries = httpx.get(f"{server.base_url}/_mock/webhooks/deliveries", params=every, timeout=30)
     count = len(deliveries.json()) if deliveries.status_code == 200 else "?"
     return f"{len(jobs)} jobs, {count} deliveries"
 
