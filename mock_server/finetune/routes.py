@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import anyio
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from mock_server.finetune.domain import artifact_spec
@@ -21,8 +20,8 @@ async def submit(ctx: HandlerContext) -> Response:
         job = await outbound.slots.run_sync(
             ctx.tenant, svc.submit, ctx.tenant, ctx.body, ctx.base_url
         )
-    else:  # a store may wait for another process's write lock (SQLite): never on the loop
-        job = await anyio.to_thread.run_sync(svc.submit, ctx.tenant, ctx.body, ctx.base_url)
+    else:
+        job = await ctx.writing(svc.submit, ctx.tenant, ctx.body, ctx.base_url)
     return JSONResponse(ctx.services.finetune_render.submit_answer(job))
 
 

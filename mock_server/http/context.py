@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import Scope
@@ -15,6 +16,8 @@ from mock_server.http.call import Call, base_url_of
 from mock_server.http.validation import ValidRequest
 from mock_server.runtime import Runtime
 from mock_server.services import Services
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is slow to make, one per request
@@ -35,6 +38,15 @@ class HandlerContext:
     @property
     def body(self) -> Any:
         return self.valid.body
+
+    async def writing(self, call: Callable[..., T], *args: object) -> T:
+        """Run `call`, which writes to the store: in a worker thread when the store's writes
+        may wait for another process's lock (SQLite, PostgreSQL), never on the event loop;
+        inline when they never wait (memory), where the thread hop would cost more than
+        the write."""
+        if self.runtime.store.writes_may_wait:
+            return await anyio.to_thread.run_sync(call, *args)
+        return call(*args)
 
 
 Handler = Callable[[HandlerContext], Awaitable[Response]]

@@ -23,8 +23,7 @@ async def run_v1(ctx: HandlerContext) -> Response:
 
 
 async def submit_v2(ctx: HandlerContext) -> Response:
-    # a store may wait for another process's write lock (SQLite): never on the event loop
-    job = await anyio.to_thread.run_sync(
+    job = await ctx.writing(
         ctx.services.inference.submit, ctx.tenant, ctx.body, ctx.valid.operation
     )
     base = f"{ctx.base_url}/v2/requests/{job.id}"

@@ -92,6 +92,10 @@ class Store(Protocol):
     TypeError and stores nothing. Every doc returned is the caller's own copy: editing it
     never changes stored state."""
 
+    #: Whether a write may wait for a lock another process holds (SQLite's write lock, a
+    #: PostgreSQL row): code on the event loop then runs its writes in a worker thread.
+    writes_may_wait: bool
+
     def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
         """Add a record; raises mock_server.errors.Conflict if (kind, id) exists."""
         ...

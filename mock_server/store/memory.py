@@ -28,6 +28,8 @@ def _record(kind: str, id: str, row: _Row) -> Record:
 class MemoryStore:
     """`Store` in dicts; safe across the threads of one process, invisible to other ones."""
 
+    writes_may_wait = False  # a lock of this process only, held for a dict update
+
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._rows: dict[str, dict[str, _Row]] = {}

@@ -62,6 +62,8 @@ class _Journal(JournalWriter):
 class PostgresStore:
     """`Store` in one PostgreSQL database, shared by every instance pointed at it."""
 
+    writes_may_wait = True  # row locks and the network
+
     def __init__(self, url: str) -> None:
         self.url = url
         try:

@@ -76,6 +76,8 @@ class SqliteStore(sqlite_due.DueQueue):
     SqliteStore (as uvicorn's spawned workers do): SQLite connections must not cross a fork.
     """
 
+    writes_may_wait = True  # the file's write lock, up to the busy timeout
+
     def __init__(self, path: Path, journal_clock: Callable[[], float] = time.monotonic) -> None:
         """`journal_clock` times the journal's batches (tests hold it still: a batch then
         closes only when read, whatever the machine's load)."""
