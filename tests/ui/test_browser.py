@@ -91,6 +91,23 @@ def test_what_is_typed_survives_a_live_refresh(page: Page, segmind_client: Any) 
     expect(page.locator("#job-error")).to_have_text("Dataset had no faces")
 
 
+def test_a_live_refresh_keeps_the_selection_in_the_focused_field(
+    page: Page, segmind_client: Any
+) -> None:
+    # a refresh between selecting a field's text and typing over it: the typing replaces the
+    # selection in the new field instead of landing before the old default
+    job_id = sdk_submit(segmind_client, "QWEN")
+    page.goto(f"{UI}/jobs/finetune/{job_id}")
+    field = page.get_by_label("Error message")
+    field.focus()
+    field.select_text()
+    page.evaluate("document.querySelector('[data-live] *').dataset.stale = '1'")
+    segmind_client.finetune.details(job_id)  # a change the page hears of
+    page.wait_for_function("!document.querySelector('[data-live] [data-stale]')")  # swapped
+    page.keyboard.insert_text("Dataset had no faces")
+    expect(field).to_have_value("Dataset had no faces")
+
+
 def test_fault_rule_added_from_the_page_shows_on_the_requests_page(
     page: Page, segmind_client: Any
 ) -> None:

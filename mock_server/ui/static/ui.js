@@ -34,8 +34,12 @@ function swap(html) {
   // refetched every second on a real clock, and a form field typed into must not go back
   // to its default under the reader's hands
   const open = new Set([...live.querySelectorAll("details[open]")].map(keyOf));
-  const focused = document.activeElement && live.contains(document.activeElement)
-    ? focusKey(document.activeElement) : null;
+  const active = document.activeElement;
+  const focused = active && live.contains(active) ? focusKey(active) : null;
+  // and the caret or selection in it: typing on into the new field goes where it would have
+  // gone (number fields have none: null)
+  const selection = focused && typeof active.selectionStart === "number"
+    ? [active.selectionStart, active.selectionEnd, active.selectionDirection] : null;
   const typed = new Map();
   for (const el of fieldsOf(live)) if (edited(el)) typed.set(fieldKey(el), el.type === "checkbox" ? el.checked : el.value);
   live.innerHTML = html;
@@ -48,7 +52,10 @@ function swap(html) {
   if (focused) {
     const again = [...live.querySelectorAll("a, button, input, select, textarea, summary")]
       .find((el) => focusKey(el) === focused);
-    if (again) again.focus();
+    if (again) {
+      again.focus();
+      if (selection && typeof again.selectionStart === "number") again.setSelectionRange(...selection);
+    }
   }
 }
 
