@@ -10,9 +10,8 @@ one job, one delivery's lease or one key's credits take turns, and neither chang
 from __future__ import annotations
 
 import itertools
-import sqlite3
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -42,23 +41,6 @@ def _tenant_clause(tenant: str | None) -> tuple[str, tuple[str, ...]]:
     return ("", ()) if tenant is None else (" AND tenant = %s", (tenant,))
 
 
-def _no_sqlite() -> AbstractContextManager[sqlite3.Connection]:
-    raise NotImplementedError("PostgresStore's journal writes through its own connections")
-
-
-class _Journal(JournalWriter):
-    """The request journal in batches (store.sqlite_journal), written to PostgreSQL."""
-
-    def __init__(self, write: Callable[[], AbstractContextManager[Conn]]) -> None:
-        super().__init__(_no_sqlite)
-        self._write_pg = write
-
-    def _store_batch(self, batch: bytes, n: int, keep: int) -> None:
-        with self._write_pg() as conn:
-            conn.execute("INSERT INTO journal (entry, n) VALUES (%s, %s)", (batch, n))
-            conn.execute(TRIM.replace("?", "%s"), (keep,))
-
-
 class PostgresStore:
     """`Store` in one PostgreSQL database, shared by every instance pointed at it."""
 
@@ -83,7 +65,14 @@ class PostgresStore:
         )
         self._pool.open(wait=True, timeout=_CONNECT_SECONDS)
         self._mark = ChangeMark(url)
-        self._journal = _Journal(lambda: self._write(notify=False))
+        self._journal = JournalWriter(self._store_journal_batch)
+
+    def _store_journal_batch(self, batch: bytes, n: int, keep: int) -> None:
+        """The journal writer's one transaction (no change notification: the journal is
+        not state the dashboard's live parts or the dispatcher wait on)."""
+        with self._write(notify=False) as conn:
+            conn.execute("INSERT INTO journal (entry, n) VALUES (%s, %s)", (batch, n))
+            conn.execute(TRIM.replace("?", "%s"), (keep,))
 
     @contextmanager
     def _read(self) -> Iterator[Conn]:

@@ -17,7 +17,7 @@ from mock_server.store import sqlite_due
 from mock_server.store.base import Record, decode, encode_doc
 from mock_server.store.packing import unpack_batch
 from mock_server.store.sqlite_cache import ReadCache
-from mock_server.store.sqlite_journal import JournalWriter
+from mock_server.store.sqlite_journal import JournalWriter, sqlite_batches
 
 _BUSY_TIMEOUT_MS = 10_000
 
@@ -90,7 +90,9 @@ class SqliteStore(sqlite_due.DueQueue):
         self._cache = ReadCache(self._connect)
         # the request journal, written in batches; a region of its own, which nothing reads
         # through the cache: its batches leave the values read before them in place
-        self._journal = JournalWriter(lambda: self._write(_JOURNAL), clock=journal_clock)
+        self._journal = JournalWriter(
+            sqlite_batches(lambda: self._write(_JOURNAL)), clock=journal_clock
+        )
         try:
             self._initialise()
         except BaseException:

@@ -4,6 +4,7 @@ earliest keys are found by the index, whatever else the file holds."""
 from __future__ import annotations
 
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 
@@ -39,15 +40,17 @@ def next_due(conn: sqlite3.Connection) -> float | None:
     return None if at is None else float(at)
 
 
-class DueQueue:
+class DueQueue(ABC):
     """SqliteStore's due-queue methods (Store.schedule ...), over its connection pool and
     write transactions."""
 
+    @abstractmethod
     def _connection(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # SqliteStore's
+        """A pooled connection (SqliteStore's)."""
 
+    @abstractmethod
     def _write(self, region: str | None) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # SqliteStore's
+        """A write transaction that drops `region` from the read cache (SqliteStore's)."""
 
     def schedule(self, entries: Mapping[str, float]) -> None:
         if entries:

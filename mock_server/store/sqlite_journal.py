@@ -34,17 +34,34 @@ TRIM = (
 )
 
 
+#: Writes one packed batch of `n` entries and trims the journal to `keep` entries, in one
+#: transaction of the store's database: (batch, n, keep).
+StoreBatch = Callable[[bytes, int, int], None]
+
+
+def sqlite_batches(write: Callable[[], AbstractContextManager[sqlite3.Connection]]) -> StoreBatch:
+    """The SQLite store's `StoreBatch`, in a write transaction of `write`."""
+
+    def store_batch(batch: bytes, n: int, keep: int) -> None:
+        with write() as conn:
+            conn.execute("INSERT INTO journal (entry, n) VALUES (?, ?)", (batch, n))
+            conn.execute(TRIM, (keep,))
+
+    return store_batch
+
+
 class JournalWriter:
-    """Batches `append`s into one transaction each; `flush` writes what waits now."""
+    """Batches `append`s into one transaction each; `flush` writes what waits now, through
+    `store_batch` (the store's database)."""
 
     def __init__(
         self,
-        write: Callable[[], AbstractContextManager[sqlite3.Connection]],
+        store_batch: StoreBatch,
         interval: float = 0.02,
         batch: int = 256,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._write = write
+        self._store_batch = store_batch
         self._clock = clock
         self._interval = interval
         self._batch = batch
@@ -97,13 +114,6 @@ class JournalWriter:
                 return
             keep = max(waiting[-1][1], 0)
             self._store_batch(pack_batch([entry for entry, _ in waiting], keep), len(waiting), keep)
-
-    def _store_batch(self, batch: bytes, n: int, keep: int) -> None:
-        """Write one packed batch of `n` entries and trim the journal to `keep` entries (a
-        store of another database overrides this)."""
-        with self._write() as conn:
-            conn.execute("INSERT INTO journal (entry, n) VALUES (?, ?)", (batch, n))
-            conn.execute(TRIM, (keep,))
 
     def drop_pending(self) -> None:
         """Forget what waits (a reset deletes the journal)."""

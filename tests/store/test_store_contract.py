@@ -26,7 +26,7 @@ from mock_server.store.base import Record, Store
 from mock_server.store.memory import MemoryStore
 from mock_server.store.packing import unpack_batch
 from mock_server.store.sqlite import SqliteStore
-from mock_server.store.sqlite_journal import JournalWriter
+from mock_server.store.sqlite_journal import JournalWriter, sqlite_batches
 from tests.store.helpers import KINDS, open_kind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -673,7 +673,9 @@ def test_sqlite_journal_writes_a_full_batch_at_once(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     SqliteStore(path).close()  # the schema
 
-    writer = JournalWriter(_transactions(path), interval=3600, batch=3)  # no timed batches
+    writer = JournalWriter(
+        sqlite_batches(_transactions(path)), interval=3600, batch=3
+    )  # no timed batches
     try:
         for n in range(3):
             writer.append({"n": n}, keep=2)
@@ -712,7 +714,7 @@ def test_sqlite_journal_is_written_by_its_thread_never_by_the_appending_one(
             yield conn
 
     now = [0.0]
-    writer = JournalWriter(write, interval=0.01, batch=2, clock=lambda: now[0])
+    writer = JournalWriter(sqlite_batches(write), interval=0.01, batch=2, clock=lambda: now[0])
     try:
         writer.append({"n": 0}, keep=10)
         time.sleep(0.1)  # the writer thread wakes ~10 times; not due by the still clock
