@@ -15,6 +15,7 @@ from mock_server.cli.serve_cmd import banner, serve
 from mock_server.config import build_config
 from mock_server.config_check import config_schema
 from mock_server.errors import ConfigError
+from mock_server.testing.live import free_port
 
 CASES = [
     ('rate_limits: {"*": {burst: 2}}', r"rate_limits\.\*: 'per_second' is a required property"),
@@ -86,7 +87,8 @@ def test_env_and_flags_are_checked_and_named_by_where_they_came_from(
 def test_serve_exits_non_zero_with_the_one_line(tmp_path: Path) -> None:
     file = tmp_path / "tunemock.yaml"
     file.write_text("rate_limits: {finetune_lst: {per_second: 1}}\n")
-    result = CliRunner().invoke(serve, ["--config", str(file)])
+    # a free port: the default one may be another test's or the user's mock
+    result = CliRunner().invoke(serve, ["--config", str(file), "--port", str(free_port())])
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "did you mean 'finetune_list'" in lines[0], result.output
