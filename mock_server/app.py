@@ -175,6 +175,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
         ),
         dispatcher=dispatcher,
         crashed=crashed,
+        view=rt.store.view,
         replay=_replayer(config),
     )
     # around the edge, outermost first: the connection's abort (drop and truncate faults;

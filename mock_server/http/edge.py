@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -47,6 +48,9 @@ class EdgeParts:
     admin: AdminGuard  # /_mock and the dashboard: Host, token, no unasked state changes
     dispatcher: Dispatcher
     crashed: Crashed  # the answer to a bug of the mock (logged by it)
+    # one request's store reads (Store.view): a vendor request reads the clock, the fault
+    # rules and its job, and the store may ask once whether they changed
+    view: Callable[[], AbstractContextManager[None]]
     replay: Replayer | None = None  # `--replay FILE`: recorded answers before the mock's
 
 
@@ -67,7 +71,9 @@ class Edge:
         started = time.perf_counter()
         exchange = Exchange(scope, receive, send)
         try:
-            await self._guarded(scope, call, exchange.receive, exchange.send)
+            # the app's own routes are left out: the dashboard's event stream lasts minutes
+            with nullcontext() if call.by_app else parts.view():
+                await self._guarded(scope, call, exchange.receive, exchange.send)
         except Exception as exc:
             # as Starlette's ServerErrorMiddleware does (it does so itself around the app's own
             # routes): the mock's answer to its own bug (500 in the vendor's format, unless an

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -184,6 +185,13 @@ class Store(Protocol):
     def changes(self) -> Hashable:
         """A mark that moves with every write of records or meta (by any process sharing the
         store): equal marks mean nothing was written between them. Cheap enough to poll."""
+        ...
+
+    def view(self) -> AbstractContextManager[None]:
+        """One request's reads: inside, a store that asks whether its data changed before
+        each cached read (SQLite's read cache) may ask once, so every read sees at least
+        what was written before the view's first read. Stores that read fresh each time
+        answer a context that does nothing."""
         ...
 
     def reset(self) -> None:

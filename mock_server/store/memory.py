@@ -6,6 +6,7 @@ import itertools
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from mock_server.errors import Conflict
@@ -187,6 +188,9 @@ class MemoryStore:
 
     def changes(self) -> Hashable:
         return self._writes
+
+    def view(self) -> AbstractContextManager[None]:
+        return nullcontext()  # every read is of the dicts themselves
 
     def close(self) -> None:
         """Nothing to release; the state stays readable until the object is dropped."""

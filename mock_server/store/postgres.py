@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import psycopg
@@ -286,6 +286,9 @@ class PostgresStore:
 
     def changes(self) -> Hashable:
         return self._mark.value()
+
+    def view(self) -> AbstractContextManager[None]:
+        return nullcontext()  # every read asks the database
 
     def reset(self) -> None:
         self._journal.drop_pending()

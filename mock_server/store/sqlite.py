@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -337,6 +337,9 @@ class SqliteStore(sqlite_due.DueQueue):
 
     def changes(self) -> Hashable:
         return self._cache.changes()
+
+    def view(self) -> AbstractContextManager[None]:
+        return self._cache.view()
 
     def close(self) -> None:
         """Write the journal's last batch, then close every pooled connection; one still in
