@@ -19,6 +19,7 @@ from contracts.preflight import preflight
 from contracts.report import Report, collecting, crashed, print_summary, write_json, write_junit
 from contracts.runner import run_checks
 from contracts.target import is_loopback
+from mock_server.cli.options import written_path
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -67,14 +68,8 @@ EXIT_INTERRUPTED = 130
     help="A second key, for the tenancy checks (without it: a made-up key).",
 )
 @click.option("--strict", is_flag=True, help="A group that did not run is a failure.")
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option(
-    "--report",
-    "report_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Write tunemock-check.json here.",
-)
+@written_path("--junit")
+@written_path("--report", "report_dir", help="Write tunemock-check.json here.", folder=True)
 @click.option(
     "--webhook-host",
     default="127.0.0.1",

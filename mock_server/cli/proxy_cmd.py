@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import click
 import uvicorn
 
+from mock_server.cli.options import written_path
 from mock_server.errors import TunemockError
 from mock_server.proxy import ProxySettings, create_proxy_app
 from mock_server.spec import SpecBundle
@@ -67,12 +68,7 @@ def _bundle(names: tuple[str, ...]) -> SpecBundle:
     multiple=True,
     help="Check against this spec only (repeatable) [default: every vendor spec].",
 )
-@click.option(
-    "--record",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Append every exchange to FILE as JSON lines, secrets redacted.",
-)
+@written_path("--record", help="Append every exchange to FILE as JSON lines, secrets redacted.")
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),

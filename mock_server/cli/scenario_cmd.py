@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import yaml
 
+from mock_server.cli.options import written_path
 from mock_server.errors import DomainError
 from mock_server.replay import read_recording
 from mock_server.scenario import checked
@@ -22,13 +23,7 @@ from mock_server.spec import load_specs
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A `tunemock proxy --record` file.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the scenario here [default: standard output].",
-)
+@written_path("--output", "-o", help="Write the scenario here [default: standard output].")
 @click.option("--name", default="recorded", show_default=True, help="The scenario's name.")
 def scenario(recording: Path, output: Path | None, name: str) -> None:
     """Write a scenario (YAML) holding the recording's tenants and jobs, each in the last

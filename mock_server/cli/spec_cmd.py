@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from mock_server.cli.options import written_path
 from mock_server.errors import SpecError
 from mock_server.spec import SpecBundle, inferred_decisions, load_specs, markdown_table
 from mock_server.spec.inferred import blocks_in, rewrite_readme, stale_blocks
@@ -58,11 +59,8 @@ def _inferred_table(bundle: SpecBundle) -> Table:
     show_default=True,
     help="Output format for --inferred.",
 )
-@click.option(
-    "--update-readme",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="With --inferred: rewrite the generated table in this README.",
+@written_path(
+    "--update-readme", help="With --inferred: rewrite the generated table in this README."
 )
 @click.option(
     "--check-readme",

@@ -57,6 +57,10 @@ def _mapping(value: Any) -> dict[str, Any]:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+#: What `Store.update` does to a record: its doc (the caller's own copy) to the new doc.
+DocChange = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
 @dataclass(frozen=True)
 class Record:
     """One stored document, as its JSON `text`; `doc` decodes it on first use (a fresh copy
@@ -110,13 +114,7 @@ class Store(Protocol):
         (>= 0, else ValueError) of them."""
         ...
 
-    def update(
-        self,
-        kind: str,
-        id: str,
-        tenant: str | None,
-        change: Callable[[Mapping[str, Any]], Mapping[str, Any]],
-    ) -> Record | None:
+    def update(self, kind: str, id: str, tenant: str | None, change: DocChange) -> Record | None:
         """Atomically replace a record's doc with change(doc) and bump its version (seq stays);
         None if absent/other tenant, without calling change. `change` gets its own copy and may
         raise; then nothing is written and the exception propagates. It runs while the store

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from mock_server.errors import Conflict
-from mock_server.store.base import Record, decode, encode, encode_doc
+from mock_server.store.base import DocChange, Record, decode, encode, encode_doc
 from mock_server.store.due_heap import DueHeap
 
 #: A stored record: (tenant, doc as canonical JSON text, version, seq). A plain tuple of str
@@ -80,13 +80,7 @@ class MemoryStore:
             return self._rows.get(kind, {})
         return self._by_tenant.get(kind, {}).get(tenant, {})
 
-    def update(
-        self,
-        kind: str,
-        id: str,
-        tenant: str | None,
-        change: Callable[[Mapping[str, Any]], Mapping[str, Any]],
-    ) -> Record | None:
+    def update(self, kind: str, id: str, tenant: str | None, change: DocChange) -> Record | None:
         with self._lock:
             row = self._visible(kind, id, tenant)
             if row is None:

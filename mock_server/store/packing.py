@@ -16,6 +16,7 @@ does not load is skipped with a warning, never an error for the reader.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import marshal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -79,6 +80,31 @@ def unpack_batch(stored: bytes | str) -> tuple[int | None, Iterator[dict[str, An
         log.warning("request journal: skipped a batch that cannot be read (%r)", exc)
         return None, iter(())
     return keep, _entries(reversed(items))
+
+
+def newest_entries(batches: Iterable[bytes | str], limit: int) -> list[dict[str, Any]]:
+    """The newest `limit` entries of a journal's stored `batches` (newest batch first), newest
+    first; batches are taken only until the entries are in hand (the iterable may be a
+    cursor, read no further). The newest batch says how many entries the journal keeps.
+    Batches are in the order they were committed, and two processes' batches overlap by up
+    to their interval, so the entries are put in the order they were made."""
+    found: list[dict[str, Any]] = []
+    cap, first = max(limit, 0), True
+    for stored in batches:
+        if len(found) >= cap:
+            break
+        keep, entries = unpack_batch(stored)
+        if keep is not None and first:
+            cap = min(cap, keep)
+        first = False
+        found += itertools.islice(entries, cap - len(found))
+    found.sort(key=_made_at, reverse=True)  # stable: equal times keep the stored order
+    return found
+
+
+def _made_at(entry: Mapping[str, Any]) -> str:
+    at = entry.get("at")
+    return at if isinstance(at, str) else ""  # ISO 8601 in UTC, as every entry has it
 
 
 def _entries(items: Iterable[Any]) -> Iterator[dict[str, Any]]:

@@ -9,7 +9,6 @@ one job, one delivery's lease or one key's credits take turns, and neither chang
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
@@ -18,27 +17,20 @@ import psycopg
 import psycopg_pool
 
 from mock_server.errors import ConfigError, Conflict, StateUnavailable
-from mock_server.store.base import Record, decode, encode_doc
+from mock_server.store.base import DocChange, Record, decode, encode_doc
 from mock_server.store.factory import redacted
-from mock_server.store.packing import unpack_batch
+from mock_server.store.packing import newest_entries
 from mock_server.store.postgres_changes import NOTIFY, ChangeMark
 from mock_server.store.postgres_schema import NewerSchema, migrate
+from mock_server.store.sql_records import RecordSql, record
 from mock_server.store.sqlite_journal import TRIM, JournalWriter
 
-_COLUMNS = "kind, id, tenant, doc, version, seq"
 _CONNECT_SECONDS = 15
 _POOL_SIZE = 16  # connections per instance; PostgreSQL's default allows 100 in all
+# rows a write reads are locked until its commit; LIMIT NULL limits nothing
+_SQL = RecordSql(mark="%s", lock=" FOR UPDATE", no_limit=None)
 
 Conn = psycopg.Connection[tuple[Any, ...]]
-
-
-def _record(row: tuple[Any, ...]) -> Record:
-    kind, id, tenant, text, version, seq = row
-    return Record(kind, id, tenant, text, version, seq)
-
-
-def _tenant_clause(tenant: str | None) -> tuple[str, tuple[str, ...]]:
-    return ("", ()) if tenant is None else (" AND tenant = %s", (tenant,))
 
 
 class PostgresStore:
@@ -121,104 +113,45 @@ class PostgresStore:
         return Record(kind, id, tenant, text, 1, int(row[0]))
 
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
-        clause, args = _tenant_clause(tenant)
         with self._read() as conn:
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM records WHERE kind = %s AND id = %s{clause}",
-                (kind, id, *args),
-            ).fetchone()
-        return None if row is None else _record(row)
+            row = _SQL.get(conn, kind, id, tenant)
+        return None if row is None else record(row)
 
     def list(self, kind: str, tenant: str | None, limit: int | None = None) -> Sequence[Record]:
-        if limit is not None and limit < 0:
-            raise ValueError(f"limit must be >= 0, not {limit}")
-        clause, args = _tenant_clause(tenant)
         with self._read() as conn:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM records WHERE kind = %s{clause}"
-                " ORDER BY seq DESC LIMIT %s",
-                (kind, *args, limit),  # LIMIT NULL: no limit
-            ).fetchall()
-        return [_record(row) for row in rows]
+            return _SQL.list(conn, kind, tenant, limit)
 
-    def update(
-        self,
-        kind: str,
-        id: str,
-        tenant: str | None,
-        change: Callable[[Mapping[str, Any]], Mapping[str, Any]],
-    ) -> Record | None:
-        clause, args = _tenant_clause(tenant)
+    def update(self, kind: str, id: str, tenant: str | None, change: DocChange) -> Record | None:
         with self._write() as conn:
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM records WHERE kind = %s AND id = %s{clause} FOR UPDATE",
-                (kind, id, *args),
-            ).fetchone()
-            if row is None:
-                return None
-            old = _record(row)
-            text = encode_doc(change(old.doc))
-            conn.execute(
-                "UPDATE records SET doc = %s, version = %s WHERE seq = %s",
-                (text, old.version + 1, old.seq),
-            )
-        return Record(kind, id, old.tenant, text, old.version + 1, old.seq)
+            return _SQL.update(conn, kind, id, tenant, change)
 
     def delete(self, kind: str, id: str, tenant: str | None) -> bool:
-        clause, args = _tenant_clause(tenant)
         with self._write() as conn:
-            cursor = conn.execute(
-                f"DELETE FROM records WHERE kind = %s AND id = %s{clause}", (kind, id, *args)
-            )
-        return cursor.rowcount > 0
+            return _SQL.delete(conn, kind, id, tenant)
 
     def count(self, kind: str, tenant: str | None) -> int:
-        clause, args = _tenant_clause(tenant)
         with self._read() as conn:
-            row = conn.execute(
-                f"SELECT COUNT(*) FROM records WHERE kind = %s{clause}", (kind, *args)
-            ).fetchone()
-        return int(row[0]) if row else 0
+            return _SQL.count(conn, kind, tenant)
 
     def records_after(self, kind: str, seq: int, limit: int) -> Sequence[Record]:
         with self._read() as conn:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM records WHERE kind = %s AND seq > %s"
-                " ORDER BY seq LIMIT %s",
-                (kind, seq, max(limit, 0)),
-            ).fetchall()
-        return [_record(row) for row in rows]
+            return _SQL.records_after(conn, kind, seq, limit)
 
     # --- meta ----------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> Any | None:
         with self._read() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
-        return None if row is None else decode(row[0])
+            text = _SQL.meta_text(conn, key)
+        return None if text is None else decode(text)
 
     def set_meta(self, key: str, value: Any) -> None:
         text = encode_doc(value)
         with self._write() as conn:
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES (%s, %s)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, text),
-            )
+            _SQL.set_meta(conn, key, text)
 
     def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
         with self._write() as conn:
-            # the row exists (a JSON null reads as unset) so that its lock serialises
-            # every writer of the key, the first one included; a failed change rolls back
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES (%s, 'null') ON CONFLICT (key) DO NOTHING",
-                (key,),
-            )
-            row = conn.execute(
-                "SELECT value FROM meta WHERE key = %s FOR UPDATE", (key,)
-            ).fetchone()
-            encoded = encode_doc(change(None if row is None else decode(row[0])))
-            conn.execute("UPDATE meta SET value = %s WHERE key = %s", (encoded, key))
-        return decode(encoded)
+            return _SQL.update_meta(conn, key, change)
 
     # --- journal -------------------------------------------------------------------------
 
@@ -229,28 +162,15 @@ class PostgresStore:
 
     def journal(self, limit: int) -> Sequence[Mapping[str, Any]]:
         self._journal.flush()  # this process's own entries, however recent
-        found: list[dict[str, Any]] = []
-        cap = max(limit, 0)
         with self._read() as conn:
-            # only the newest batches that hold `cap` entries: the dashboard's live view asks
-            # for the newest one every 0.4 s
+            # only the newest batches that hold `limit` entries: the dashboard's live view
+            # asks for the newest one every 0.4 s
             rows = conn.execute(
                 "SELECT entry FROM (SELECT seq, entry, SUM(n) OVER (ORDER BY seq DESC) - n"
                 " AS newer FROM journal) AS sizes WHERE newer < %s ORDER BY seq DESC",
-                (cap,),
+                (max(limit, 0),),
             ).fetchall()
-        first = True
-        for (stored,) in rows:  # newest batch first, until `cap` entries are in hand
-            if len(found) >= cap:
-                break
-            keep, entries = unpack_batch(stored)
-            if keep is not None and first:  # the newest batch says how many to keep
-                cap = min(cap, keep)
-            first = False
-            found += itertools.islice(entries, cap - len(found))
-        # batches of several instances overlap in time: entries in the order they were made
-        found.sort(key=lambda entry: str(entry.get("at") or ""), reverse=True)
-        return found
+        return newest_entries((stored for (stored,) in rows), limit)
 
     # --- due queue -----------------------------------------------------------------------
 

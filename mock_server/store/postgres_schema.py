@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import psycopg
 
+from mock_server.store.sql_records import META_TABLE, RECORDS_TABLE, TENANT_INDEX
+
 #: (version, statements); a released step is never edited, a change is a new step.
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (
         1,
-        """
-        CREATE TABLE records (
-            seq BIGSERIAL PRIMARY KEY,
-            kind TEXT NOT NULL,
-            id TEXT NOT NULL,
-            tenant TEXT NOT NULL,
-            doc TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            UNIQUE (kind, id)
-        );
-        CREATE INDEX records_by_tenant ON records (kind, tenant, seq);
+        f"""
+        CREATE TABLE records (seq BIGSERIAL PRIMARY KEY,{RECORDS_TABLE});
+        CREATE INDEX {TENANT_INDEX};
         CREATE INDEX records_by_kind ON records (kind, seq);
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE {META_TABLE};
         CREATE TABLE journal (
             seq BIGSERIAL PRIMARY KEY,
             entry BYTEA NOT NULL, -- a batch of entries (store.packing)

@@ -3,7 +3,6 @@ surviving restarts and kill -9."""
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 import threading
 import time
@@ -14,25 +13,25 @@ from typing import Any
 
 from mock_server.errors import Conflict
 from mock_server.store import sqlite_due
-from mock_server.store.base import Record, decode, encode_doc
-from mock_server.store.packing import unpack_batch
+from mock_server.store.base import DocChange, Record, decode, encode_doc
+from mock_server.store.packing import newest_entries
+from mock_server.store.sql_records import (
+    META_TABLE,
+    RECORDS_TABLE,
+    TENANT_INDEX,
+    RecordSql,
+    Row,
+    record,
+)
 from mock_server.store.sqlite_cache import ReadCache
 from mock_server.store.sqlite_journal import JournalWriter, sqlite_batches
 
 _BUSY_TIMEOUT_MS = 10_000
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS records (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,
-    id TEXT NOT NULL,
-    tenant TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    UNIQUE (kind, id)
-);
-CREATE INDEX IF NOT EXISTS records_by_tenant ON records (kind, tenant, seq);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY AUTOINCREMENT,{RECORDS_TABLE});
+CREATE INDEX IF NOT EXISTS {TENANT_INDEX};
+CREATE TABLE IF NOT EXISTS {META_TABLE};
 CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     entry TEXT NOT NULL, -- a batch of entries (store.packing), or one entry's JSON text
@@ -40,13 +39,8 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 """
 
-_COLUMNS = "kind, id, tenant, doc, version, seq"
+_SQL = RecordSql()  # sqlite3's `?` marks; the write transaction holds the whole file
 _JOURNAL = "tunemock.request-journal"  # the journal's region in the read cache (not a kind)
-
-
-def _record(row: tuple[Any, ...]) -> Record:
-    kind, id, tenant, text, version, seq = row
-    return Record(kind, id, tenant, text, version, seq)
 
 
 def _add_batch_sizes(conn: sqlite3.Connection) -> None:
@@ -55,15 +49,6 @@ def _add_batch_sizes(conn: sqlite3.Connection) -> None:
     columns = [row[1] for row in conn.execute("PRAGMA table_info(journal)")]
     if "n" not in columns:
         conn.execute("ALTER TABLE journal ADD COLUMN n INTEGER NOT NULL DEFAULT 1")
-
-
-def _made_at(entry: Mapping[str, Any]) -> str:
-    at = entry.get("at")
-    return at if isinstance(at, str) else ""  # ISO 8601 in UTC, as every entry has it
-
-
-def _tenant_clause(tenant: str | None) -> tuple[str, tuple[str, ...]]:
-    return ("", ()) if tenant is None else (" AND tenant = ?", (tenant,))
 
 
 class SqliteStore(sqlite_due.DueQueue):
@@ -197,69 +182,30 @@ class SqliteStore(sqlite_due.DueQueue):
 
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
         row = self._cache.read(kind, ("get", kind, id, tenant), self._get, kind, id, tenant)
-        return None if row is None else _record(row)  # each reader's own Record (its doc)
+        return None if row is None else record(row)  # each reader's own Record (its doc)
 
-    def _get(self, kind: str, id: str, tenant: str | None) -> tuple[Any, ...] | None:
-        clause, args = _tenant_clause(tenant)
+    def _get(self, kind: str, id: str, tenant: str | None) -> Row | None:
         with self._connection() as conn:
-            row: tuple[Any, ...] | None = conn.execute(
-                f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND id = ?{clause}",
-                (kind, id, *args),
-            ).fetchone()
-        return row
+            return _SQL.get(conn, kind, id, tenant)
 
     def list(self, kind: str, tenant: str | None, limit: int | None = None) -> Sequence[Record]:
-        if limit is not None and limit < 0:
-            raise ValueError(f"limit must be >= 0, not {limit}")
-        clause, args = _tenant_clause(tenant)
         with self._connection() as conn:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM records WHERE kind = ?{clause} ORDER BY seq DESC LIMIT ?",
-                (kind, *args, -1 if limit is None else limit),
-            ).fetchall()
-        return [_record(row) for row in rows]
+            return _SQL.list(conn, kind, tenant, limit)
 
-    def update(
-        self,
-        kind: str,
-        id: str,
-        tenant: str | None,
-        change: Callable[[Mapping[str, Any]], Mapping[str, Any]],
-    ) -> Record | None:
-        clause, args = _tenant_clause(tenant)
+    def update(self, kind: str, id: str, tenant: str | None, change: DocChange) -> Record | None:
         with self._write(kind) as conn:
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND id = ?{clause}",
-                (kind, id, *args),
-            ).fetchone()
-            if row is None:
-                return None
-            old = _record(row)
-            text = encode_doc(change(old.doc))
-            conn.execute(
-                "UPDATE records SET doc = ?, version = ? WHERE seq = ?",
-                (text, old.version + 1, old.seq),
-            )
-        return Record(kind, id, old.tenant, text, old.version + 1, old.seq)
+            return _SQL.update(conn, kind, id, tenant, change)
 
     def delete(self, kind: str, id: str, tenant: str | None) -> bool:
-        clause, args = _tenant_clause(tenant)
         with self._write(kind) as conn:
-            cursor = conn.execute(
-                f"DELETE FROM records WHERE kind = ? AND id = ?{clause}", (kind, id, *args)
-            )
-        return cursor.rowcount > 0
+            return _SQL.delete(conn, kind, id, tenant)
 
     def count(self, kind: str, tenant: str | None) -> int:
         return self._cache.read(kind, ("count", kind, tenant), self._count, kind, tenant)
 
     def _count(self, kind: str, tenant: str | None) -> int:
-        clause, args = _tenant_clause(tenant)
         with self._connection() as conn:
-            (n,) = conn.execute(
-                f"SELECT COUNT(*) FROM records WHERE kind = ?{clause}", (kind, *args)
-            ).fetchone()
-        return int(n)
+            return _SQL.count(conn, kind, tenant)
 
     def get_meta(self, key: str) -> Any | None:
         text = self._cache.read(key, key, self._meta_text, key)
@@ -267,28 +213,16 @@ class SqliteStore(sqlite_due.DueQueue):
 
     def _meta_text(self, key: str) -> str | None:
         with self._connection() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+            return _SQL.meta_text(conn, key)
 
     def set_meta(self, key: str, value: Any) -> None:
         text = encode_doc(value)
         with self._write(key) as conn:
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, text),
-            )
+            _SQL.set_meta(conn, key, text)
 
     def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
         with self._write(key) as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-            encoded = encode_doc(change(None if row is None else decode(row[0])))
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, encoded),
-            )
-        return decode(encoded)
+            return _SQL.update_meta(conn, key, change)
 
     def append_journal(self, entry: Mapping[str, Any], keep: int) -> None:
         """Batched (store.sqlite_journal): every request writes an entry, and a transaction
@@ -300,22 +234,9 @@ class SqliteStore(sqlite_due.DueQueue):
 
     def journal(self, limit: int) -> Sequence[Mapping[str, Any]]:
         self._journal.flush()  # this process's own entries, however recent
-        found: list[dict[str, Any]] = []
-        cap, first = max(limit, 0), True
         with self._connection() as conn:
             rows = conn.execute("SELECT entry FROM journal ORDER BY seq DESC")
-            for (stored,) in rows:  # newest batch first, until `cap` entries are in hand
-                if len(found) >= cap:
-                    break
-                keep, entries = unpack_batch(stored)
-                if keep is not None and first:  # the newest batch says how many to keep
-                    cap = min(cap, keep)
-                first = False
-                found += itertools.islice(entries, cap - len(found))
-        # Batches are in the order they were committed: two workers' batches overlap by up
-        # to their interval, so the entries are put in the order they were made.
-        found.sort(key=_made_at, reverse=True)  # stable: equal times keep the file's order
-        return found
+            return newest_entries((stored for (stored,) in rows), limit)  # reads what it needs
 
     def reset(self) -> None:
         self._journal.drop_pending()
@@ -329,11 +250,7 @@ class SqliteStore(sqlite_due.DueQueue):
 
     def records_after(self, kind: str, seq: int, limit: int) -> Sequence[Record]:
         with self._connection() as conn:
-            rows = conn.execute(  # a range of the primary key, then the kind
-                f"SELECT {_COLUMNS} FROM records WHERE seq > ? AND kind = ? ORDER BY seq LIMIT ?",
-                (seq, kind, max(limit, 0)),
-            ).fetchall()
-        return [_record(row) for row in rows]
+            return _SQL.records_after(conn, kind, seq, limit)
 
     def changes(self) -> Hashable:
         return self._cache.changes()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Iterator
 
 import httpx
@@ -14,7 +12,7 @@ from segmind.exceptions import SegmindError
 from segmind.finetune import Finetune
 
 from mock_server.testing.live import LiveServer
-from tests.finetune.helpers import sdk_submit_doc_body
+from tests.finetune.helpers import sdk_submit_doc_body, sdk_upload_and_submit
 from tests.fixtures.server import KEY_A, KEY_B
 
 
@@ -26,27 +24,8 @@ def sdk(live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Se
     client._client.close()
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("a.txt", "TOK")
-    return buffer.getvalue()
-
-
 def test_sdk_upload_submit_wait_download(sdk: SegmindClient, live_server: LiveServer) -> None:
-    urls = sdk.finetune.upload_presigned_url("faces.zip")
-    assert httpx.put(urls["presigned_url"], content=_zip()).status_code == 200
-    answer = sdk.finetune.submit(
-        name="sdk-job",
-        data_source_path=urls["s3_url"],
-        instance_prompt="1MAN, in a suit",
-        trigger_word="1MAN",
-        base_model="FLUX_PRO",
-        train_type="LORA",
-        machine_type="NVIDIA_H100",
-        theme="GENERAL",
-        advance_parameters={"iterations": 150},
-    )
+    answer = sdk_upload_and_submit(sdk, httpx.put, "sdk-job")
     job_id = answer["finetune_id"]
     assert answer["status"] == "REQUESTED"
     assert sdk.finetune.details(job_id)["finetune"]["status"] == "REQUESTED"

@@ -5,22 +5,14 @@ the client got is kept, in order."""
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
 
 from mock_server.testing.sdk import segmind_client
+from tests.finetune.helpers import sdk_upload_and_submit
 from tests.inference.params import PARAMS
-
-
-def dataset_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("a.txt", "TOK")
-    return buffer.getvalue()
 
 
 @dataclass
@@ -56,19 +48,7 @@ def run_journey(
         sdk._client.event_hooks["response"].append(got.keep)
         if hook_url is not None:
             sdk.webhooks.add(hook_url, ["FINETUNE"])
-        urls = sdk.finetune.upload_presigned_url("faces.zip")
-        assert plain.put(urls["presigned_url"], content=dataset_zip()).status_code == 200
-        answer = sdk.finetune.submit(
-            name="proxied",
-            data_source_path=urls["s3_url"],
-            instance_prompt="1MAN, in a suit",
-            trigger_word="1MAN",
-            base_model="FLUX_PRO",
-            train_type="LORA",
-            machine_type="NVIDIA_H100",
-            theme="GENERAL",
-            advance_parameters={"iterations": 150},
-        )
+        answer = sdk_upload_and_submit(sdk, plain.put, "proxied")
         got.job_id = answer["finetune_id"]
         got.statuses.append(sdk.finetune.details(got.job_id)["finetune"]["status"])
         sdk.finetune.list()

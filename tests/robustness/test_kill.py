@@ -19,6 +19,7 @@ from mock_server.testing.live import LiveServer, free_port, start_server, stop_s
 from mock_server.testing.receiver import WebhookReceiver
 from tests.finetune.helpers import doc_submit_body
 from tests.fixtures.server import KEY_A, KEY_B
+from tests.live_calls import add_webhook
 
 EVENTS = ("TRAINING_COMPLETED", "INFERENCE_QUEUED", "AVAILABLE")
 KILL_AFTER = 60  # acknowledged submits before the kill
@@ -101,12 +102,7 @@ def test_kill_9_mid_burst_loses_no_acknowledged_job_or_delivery(
     server = start_server(*args, "--workers", workers, port=port)
     webhook_receiver.then(*[503] * 40)  # deliveries pile up, pending, while the burst runs
     for key in (KEY_A, KEY_B):
-        hook = httpx.post(
-            f"{server.base_url}/webhook/add",
-            headers={"x-api-key": key},
-            json={"webhook_url": webhook_receiver.url, "event": {"types": ["FINETUNE"]}},
-        )
-        assert hook.status_code == 200, hook.text
+        add_webhook(server.base_url, key, webhook_receiver.url)
     burst = Burst(server)
     threads = [
         threading.Thread(target=burst.submitter, args=(KEY_A, 0)),

@@ -16,6 +16,7 @@ from mock_server.testing.live import LiveServer, start_server, stop_server
 from mock_server.testing.receiver import WebhookReceiver
 from tests.finetune.helpers import doc_submit_body
 from tests.fixtures.server import KEY_A, KEY_B
+from tests.live_calls import add_webhook
 from tests.robustness.peers import TricklingReceiver, trickle
 
 GUARD = 60.0  # seconds: far beyond any honest answer, far below a trickle's end
@@ -32,23 +33,13 @@ def slow_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
     stop_server(server)
 
 
-def _add_hook(server: LiveServer, key: str, url: str) -> str:
-    answer = httpx.post(
-        f"{server.base_url}/webhook/add",
-        headers={"x-api-key": key},
-        json={"webhook_url": url, "event": {"types": ["FINETUNE"]}},
-    )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["webhook_id"])
-
-
 def test_a_trickling_webhook_target_is_cut_off_and_holds_up_nobody(
     slow_server: LiveServer, webhook_receiver: WebhookReceiver
 ) -> None:
     base = slow_server.base_url
     with TricklingReceiver(stop_after=GUARD * 2) as trickler:
-        slow_hook = _add_hook(slow_server, KEY_A, trickler.url)
-        _add_hook(slow_server, KEY_B, webhook_receiver.url)
+        slow_hook = add_webhook(base, KEY_A, trickler.url)
+        add_webhook(base, KEY_B, webhook_receiver.url)
         # the console's test send waits for its one attempt: cut off at the timeout
         sent = httpx.post(
             f"{base}/webhook/test",
@@ -86,8 +77,8 @@ def test_a_target_that_never_answers_holds_up_nobody(
     base = slow_server.base_url
     with socket.create_server(("127.0.0.1", 0)) as silent:  # connects, never reads
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/hook"
-        _add_hook(slow_server, KEY_A, url)
-        _add_hook(slow_server, KEY_B, webhook_receiver.url)
+        add_webhook(base, KEY_A, url)
+        add_webhook(base, KEY_B, webhook_receiver.url)
         for key in (KEY_A, KEY_B):
             httpx.post(
                 f"{base}/finetune/request/submit",

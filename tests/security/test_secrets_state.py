@@ -11,6 +11,7 @@ import httpx
 from mock_server.tenancy import is_tenant_id
 from mock_server.testing.bodies import doc_submit_body, doc_v2_body
 from mock_server.testing.live import start_server, stop_server
+from tests.live_calls import add_webhook, finetune_details
 
 KEY = "sk-live-STATEFILE-0123456789abcdefDISTINCT"
 SCENARIO_KEY = "sk-scenario-FROMYAML-9876543210fedcbaXYZ"
@@ -30,12 +31,7 @@ def _use_every_surface(base: str, admin: dict[str, str]) -> tuple[str, float]:
     )
     assert submitted.status_code == 200, submitted.text
     job_id = submitted.json()["finetune_id"]
-    hook = httpx.post(
-        f"{base}/webhook/add",
-        json={"webhook_url": "http://127.0.0.1:9/hook", "event": {"types": ["FINETUNE"]}},
-        headers=me,
-    )
-    assert hook.status_code == 200, hook.text
+    add_webhook(base, KEY, "http://127.0.0.1:9/hook")
     credits = httpx.put(f"{base}/_mock/credits/{KEY}", json={"credits": 50}, headers=admin)
     assert credits.status_code == 200 and credits.json()["api_key"] == KEY
     httpx.post(f"{base}/_mock/clock/advance", json={"seconds": 3600}, headers=admin)
@@ -89,20 +85,10 @@ def test_the_state_holds_no_key_and_a_restart_keeps_each_keys_jobs(tmp_path: Pat
         # a filter by key finds the same tenant, and teaches the process its key
         by_key = httpx.get(f"{base}/_mock/jobs", params={"tenant": KEY}).json()
         assert by_key and {j["tenant"] for j in by_key} == {KEY}
-        details = httpx.request(
-            "GET",
-            f"{base}/finetune/request/details",
-            json={"request_id": job_id},
-            headers={"x-api-key": KEY},
-        )
+        details = finetune_details(base, KEY, job_id)
         assert details.status_code == 200, details.text
         assert job_id in details.text
-        others = httpx.request(
-            "GET",
-            f"{base}/finetune/request/details",
-            json={"request_id": job_id},
-            headers={"x-api-key": OTHER},
-        )
+        others = finetune_details(base, OTHER, job_id)
         assert others.status_code == 404
         listed = httpx.get(f"{base}/finetune/request/list", headers={"x-api-key": OTHER})
         assert listed.status_code == 200 and job_id not in listed.text

@@ -22,6 +22,7 @@ from mock_server.testing.live import LiveServer, start_server, stop_server
 from mock_server.testing.receiver import WebhookReceiver
 from tests.finetune.helpers import doc_submit_body
 from tests.fixtures.server import KEY_A, KEY_B
+from tests.live_calls import add_webhook, finetune_details
 
 EVENTS = ("TRAINING_COMPLETED", "INFERENCE_QUEUED", "AVAILABLE")
 SUBMIT = "/finetune/request/submit"
@@ -60,12 +61,7 @@ def _submit(server: LiveServer, key: str, name: str) -> httpx.Response:
 
 
 def _details(server: LiveServer, key: str, job_id: str) -> dict[str, Any]:
-    answer = httpx.request(
-        "GET",
-        f"{server.base_url}/finetune/request/details",
-        json={"request_id": job_id},
-        headers={"x-api-key": key},
-    )
+    answer = finetune_details(server.base_url, key, job_id)
     assert answer.status_code == 200, answer.text
     found: dict[str, Any] = answer.json()["finetune"]
     return found
@@ -174,15 +170,6 @@ def test_one_rate_limit_counts_requests_to_both_instances(
         limited.close()
 
 
-def _add_webhook(server: LiveServer, key: str, url: str) -> None:
-    hook = httpx.post(
-        f"{server.base_url}/webhook/add",
-        headers={"x-api-key": key},
-        json={"webhook_url": url, "event": {"types": ["FINETUNE"]}},
-    )
-    assert hook.status_code == 200, hook.text
-
-
 def _heard(receiver: WebhookReceiver) -> list[tuple[str, str]]:
     with receiver.lock:
         calls = [r.json() for r in receiver.received]
@@ -193,7 +180,7 @@ def test_webhooks_are_delivered_exactly_once_while_both_dispatch(
     two: tuple[LiveServer, LiveServer], webhook_receiver: WebhookReceiver
 ) -> None:
     first, second = two
-    _add_webhook(first, KEY_A, webhook_receiver.url)
+    add_webhook(first.base_url, KEY_A, webhook_receiver.url)
     ids = []
     for i in range(12):
         answer = _submit((first, second)[i % 2], KEY_A, f"hook-{i}")
@@ -249,7 +236,7 @@ def test_kill_9_of_one_instance_mid_burst(
     pair = _serve_two(postgres_url)
     first, second = next(pair)
     try:
-        _add_webhook(second, KEY_A, webhook_receiver.url)
+        add_webhook(second.base_url, KEY_A, webhook_receiver.url)
         burst = Burst((first, second))
         threads = [threading.Thread(target=burst.submitter, args=(n,)) for n in (0, 1)]
         for thread in threads:
