@@ -16,6 +16,7 @@ import asyncio
 import cProfile
 import json
 import pstats
+import shutil
 import statistics
 import tempfile
 import time
@@ -124,6 +125,7 @@ async def measure(server: str, route: str, n: int, profile: bool) -> float:
     spent = time.process_time() - cpu
     if stop:
         await stop()
+    shutil.rmtree(tmp, ignore_errors=True)  # its state file and storage: one per run
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
     return spent / n * 1e6
