@@ -6,13 +6,13 @@ What an operation costs comes from the config's cost table (see `CostTable`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from mock_server.errors import ConfigError, InsufficientCredits
 from mock_server.store import Store
-from mock_server.tenancy import TenantIds
+from mock_server.tenancy import TenantIds, is_tenant_id
 
 _PREFIX = "credits:"
 _KNOWN = "credits-keys"  # every tenant whose credits were ever set, for admin views and export
@@ -112,6 +112,8 @@ class Credits:
         costs: Mapping[str, Any],
     ) -> None:
         self._store = store
+        self._tenants = tenants
+        self._keys = list(key_settings)  # a state from before tenant ids charged them by name
         self._default = default
         # the config names keys; the store knows their tenants
         self._per_tenant = {
@@ -131,6 +133,25 @@ class Credits:
         self._store.set_meta(_PREFIX + tenant, credits)
         self._store.update_meta(_KNOWN, lambda known: sorted({*(known or []), tenant}))
         return self.balance(tenant)
+
+    def convert_key_names(self) -> None:
+        """A state from before tenant ids kept balances under `credits:<key>`: each moves to
+        its key's id (unless that has one already: a worker converting at the same time, or
+        a charge since), and the key's value is cleared. The meta value's name keeps the key:
+        the store has no way to delete a meta value."""
+        known = [str(k) for k in self._store.get_meta(_KNOWN) or []]
+        for key in {*known, *self._keys}:
+            if is_tenant_id(key):
+                continue
+            value = self._store.get_meta(_PREFIX + key)
+            if value is None:
+                continue
+            self._store.update_meta(_PREFIX + self._tenants.of(key), _unless_set(value))
+            self._store.set_meta(_PREFIX + key, None)
+        if any(not is_tenant_id(k) for k in known):
+            self._store.update_meta(
+                _KNOWN, lambda old: sorted({self._tenants.given(str(k)) for k in old or []})
+            )
 
     def known_tenants(self) -> list[str]:
         """Tenants with credits of their own (configured or set), sorted."""
@@ -154,3 +175,8 @@ class Credits:
             return have - cost
 
         self._store.update_meta(_PREFIX + tenant, take)
+
+
+def _unless_set(value: Any) -> Callable[[Any], Any]:
+    """A meta change that sets `value` where nothing is set yet."""
+    return lambda now: value if now is None else now

@@ -14,7 +14,7 @@ from typing import Any
 
 from mock_server.errors import InvalidInput, NotFound
 from mock_server.store import Store
-from mock_server.tenancy import TenantIds
+from mock_server.tenancy import TenantIds, is_tenant_id
 
 KIND = "fault"
 ADMIN = "admin"  # the store tenant fault rules live under
@@ -101,6 +101,21 @@ class Faults:
         if not match.get("api_key"):
             return rule
         return {**rule, "match": {**match, "api_key": self._tenants.shown(match["api_key"])}}
+
+    def convert_key_names(self) -> None:
+        """A state from before tenant ids kept a rule's `match.api_key` as the key: it
+        becomes the key's id, as `add` keeps it now."""
+
+        def to_id(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+            match = doc.get("match") or {}
+            if not match.get("api_key"):
+                return doc
+            return {**doc, "match": {**match, "api_key": self._tenants.given(match["api_key"])}}
+
+        for rule in self.list():
+            key = (rule.get("match") or {}).get("api_key")
+            if key and not is_tenant_id(str(key)):
+                self._store.update(KIND, rule["id"], ADMIN, to_id)
 
     def list(self) -> Sequence[Mapping[str, Any]]:
         return [r.doc for r in reversed(self._store.list(KIND, None))]

@@ -10,19 +10,25 @@ from mock_server.admin.jobs import JobKind
 from mock_server.credits import Credits
 from mock_server.datasets.intake import DatasetIntake
 from mock_server.faults import Faults
+from mock_server.finetune.domain import KIND as FINETUNE
 from mock_server.finetune.domain import FinetuneService
 from mock_server.finetune.render import FinetuneRenderer
 from mock_server.http.disk import DiskWatch
 from mock_server.http.render import AnswerCache
+from mock_server.inference.domain import KIND as INFERENCE
 from mock_server.inference.domain import InferenceService
 from mock_server.outbound import Outbound
 from mock_server.runtime import Runtime
 from mock_server.scenario import ScenarioServices
 from mock_server.storage.service import StorageService, storage_root
+from mock_server.tenancy_upgrade import convert_key_tenants
+from mock_server.trainer.domain import KIND as TRAINER
 from mock_server.trainer.domain import TrainerService
+from mock_server.webhooks.deliveries import KIND as DELIVERY
 from mock_server.webhooks.deliveries import Deliveries, RetryPolicy
 from mock_server.webhooks.dispatcher import Dispatcher as WebhookDispatcher
 from mock_server.webhooks.payloads import Payloads
+from mock_server.webhooks.registry import KIND as WEBHOOK
 from mock_server.webhooks.registry import WebhookRegistry
 from mock_server.webhooks.sender import Sender
 
@@ -68,6 +74,13 @@ def build_services(rt: Runtime) -> Services:
     inference = InferenceService(rt, finetune, config.blocked_words, credits)
     trainer = TrainerService(rt, credits, outbound)
     faults = Faults(rt.store, rt.tenants, config.faults)
+    # a state written before tenant ids: what its keys own moves to the keys' ids
+    convert_key_tenants(
+        rt.store,
+        rt.tenants,
+        (FINETUNE, INFERENCE, TRAINER, WEBHOOK, DELIVERY),
+        also=(credits.convert_key_names, faults.convert_key_names),
+    )
 
     def reset() -> None:
         rt.store.reset()

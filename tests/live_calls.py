@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import httpx
 
+from mock_server.testing.bodies import doc_submit_body
+
 
 def finetune_details(base_url: str, key: str, job_id: str) -> httpx.Response:
     """The docs' details read: a GET with the job's id in a JSON body."""
@@ -25,3 +27,14 @@ def add_webhook(base_url: str, key: str, url: str) -> str:
     )
     assert answer.status_code == 200, answer.text
     return str(answer.json()["webhook_id"])
+
+
+def submit_finetune(base_url: str, key: str) -> str:
+    """Submit the docs' FLUX fine-tune under the key (asserting it was taken); its id."""
+    answer = httpx.post(
+        f"{base_url}/finetune/request/submit",
+        json=doc_submit_body("FLUX"),
+        headers={"x-api-key": key},
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["finetune_id"])

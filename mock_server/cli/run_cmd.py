@@ -38,6 +38,7 @@ def run(url: str, api_key: str | None, command: tuple[str, ...]) -> None:
         raise click.BadParameter(f"{url!r} has no http:// or https://", param_hint="--url")
     env = dict(os.environ)
     env[URL_ENV] = url.rstrip("/")
+    env["TUNEMOCK_RUN_PYTHON"] = sys.executable  # named when another Python cannot be routed
     env["SEGMIND_API_KEY"] = api_key or env.get("SEGMIND_API_KEY") or "tunemock-run"
     paths = [str(AUTOROUTE_DIR), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
     env["PYTHONPATH"] = os.pathsep.join(paths)

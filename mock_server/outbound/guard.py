@@ -47,9 +47,12 @@ def _addresses(infos: Sequence[Any]) -> list[Address]:
 
 
 class Guard:
-    def __init__(self, policy: TargetPolicy, own: OwnListeners) -> None:
+    def __init__(self, policy: TargetPolicy, own: OwnListeners, itself: str = "the mock") -> None:
+        """`itself` names whose listeners `own` holds, in the refusal (the proxy has its own
+        guard: "the proxy")."""
         self.policy = policy
         self.own = own
+        self.itself = itself
 
     def pick(self, host: str, port: int, addresses: Sequence[Address]) -> Address:
         """The address to connect to; TargetRefused unless every address is allowed (a name
@@ -59,7 +62,7 @@ class Guard:
             raise Unresolvable(host)
         for address in addresses:
             if self.own.is_own(address, port):
-                raise TargetRefused(f"{NOT_ALLOWED}: the mock's own address")
+                raise TargetRefused(f"{NOT_ALLOWED}: {self.itself}'s own address")
             if not self.policy.allows(host, address):
                 raise TargetRefused(NOT_ALLOWED)
         return normalized(addresses[0])

@@ -145,7 +145,7 @@ class HookForwarder:
     def __init__(self, bundle: SpecBundle, books: Books, target: str, own_port: int) -> None:
         self.bundle, self.books, self.target = bundle, books, target
         # the outbound policy: any address the operator named, never the proxy itself
-        guard = Guard(TargetPolicy.parse("any"), OwnListeners(own_port))
+        guard = Guard(TargetPolicy.parse("any"), OwnListeners(own_port), itself="the proxy")
         self.client = async_client(guard, httpx.Timeout(10.0))
 
     async def aclose(self) -> None:

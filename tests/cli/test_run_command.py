@@ -42,8 +42,17 @@ def demo_server() -> Iterator[LiveServer]:
         stop_server(server)
 
 
-def _tunemock_run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _clean_env(pythonpath: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("TUNEMOCK_URL", "SEGMIND_API_KEY")}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
+    return env
+
+
+def _tunemock_run(
+    *args: str, cwd: Path, pythonpath: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = _clean_env(pythonpath)
     return subprocess.run(
         [sys.executable, "-m", "mock_server", "run", *args],
         capture_output=True,
@@ -119,3 +128,53 @@ def test_a_missing_command_or_a_url_without_scheme_is_one_line(tmp_path: Path) -
     ]
     schemeless = _tunemock_run("--url", "127.0.0.1:8000", "--", "true", cwd=tmp_path)
     assert schemeless.returncode == 2 and "http://" in schemeless.stderr
+
+
+def _another_python(tmp_path: Path, sdk_dir: str) -> str:
+    """A Python that is not tunemock's (the one this virtualenv was made from), which finds
+    the SDK in `sdk_dir` (put on PYTHONPATH) but no tunemock."""
+    python = str(getattr(sys, "_base_executable", sys.executable))
+    check = "import segmind\ntry:\n import mock_server.testing\nexcept ImportError:\n print('no')"
+    found = subprocess.run(
+        [python, "-c", check],
+        capture_output=True,
+        text=True,
+        env=_clean_env(sdk_dir),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert found.stdout.strip() == "no", found.stdout + found.stderr  # no tunemock there
+    return python
+
+
+def test_a_python_without_tunemock_is_routed_too(tmp_path: Path) -> None:
+    import segmind
+
+    site = str(Path(segmind.__file__).resolve().parent.parent)  # the SDK and what it needs
+    python = _another_python(tmp_path, site)
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from segmind.finetune import Finetune\nprint(Finetune.base_url)\n", encoding="utf-8"
+    )
+    routed = _tunemock_run(
+        "--url", "http://127.0.0.1:9", "--", python, str(probe), cwd=tmp_path, pythonpath=site
+    )
+    assert routed.returncode == 0, routed.stderr
+    assert routed.stderr == ""
+    assert routed.stdout.split() == ["http://127.0.0.1:9/finetune/request"]
+
+
+def test_an_sdk_that_cannot_be_routed_stops_the_command_in_one_line(tmp_path: Path) -> None:
+    sdk = tmp_path / "other-sdk"
+    (sdk / "segmind").mkdir(parents=True)
+    (sdk / "segmind" / "__init__.py").write_text("# an SDK of another shape\n", encoding="utf-8")
+    python = _another_python(tmp_path, str(sdk))
+    program = ("-c", "print('the program ran')")
+    done = _tunemock_run(
+        "--url", "http://127.0.0.1:9", "--", python, *program, cwd=tmp_path, pythonpath=str(sdk)
+    )
+    assert done.returncode == 3
+    assert done.stdout == ""  # it never ran, so it never reached the real service
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"tunemock run: cannot route the segmind SDK in {python} (")
+    assert f"run the command with {sys.executable}" in line

@@ -98,6 +98,7 @@ RULES: dict[str, Rule] = {
     "texts.py": Rule(),
     "services.py": Rule(),
     "tenancy.py": Rule(),  # a key becomes a tenant id: hashing only
+    "tenancy_upgrade.py": Rule(),  # an old state's keys become ids, through the store
     # API families: HTTP in routes.py only
     "finetune": FAMILY,
     "inference": FAMILY,

@@ -11,26 +11,18 @@ import httpx
 from mock_server.tenancy import is_tenant_id
 from mock_server.testing.bodies import doc_submit_body, doc_v2_body
 from mock_server.testing.live import start_server, stop_server
-from tests.live_calls import add_webhook, finetune_details
+from tests.live_calls import add_webhook, finetune_details, submit_finetune
+from tests.security.state_files import assert_no_key, state_args
 
 KEY = "sk-live-STATEFILE-0123456789abcdefDISTINCT"
 SCENARIO_KEY = "sk-scenario-FROMYAML-9876543210fedcbaXYZ"
 OTHER = "sk-other-tenant-00000000000000000000"
 
 
-def _state_bytes(folder: Path) -> dict[str, bytes]:
-    """Every file the state left (the SQLite file, its -wal/-shm, any side folder)."""
-    return {str(p): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
 def _use_every_surface(base: str, admin: dict[str, str]) -> tuple[str, float]:
     """Submit, webhook, credits, v2 inference and a scenario under keys; (job id, credits)."""
     me = {"x-api-key": KEY}
-    submitted = httpx.post(
-        f"{base}/finetune/request/submit", json=doc_submit_body("FLUX"), headers=me
-    )
-    assert submitted.status_code == 200, submitted.text
-    job_id = submitted.json()["finetune_id"]
+    job_id = submit_finetune(base, KEY)
     add_webhook(base, KEY, "http://127.0.0.1:9/hook")
     credits = httpx.put(f"{base}/_mock/credits/{KEY}", json={"credits": 50}, headers=admin)
     assert credits.status_code == 200 and credits.json()["api_key"] == KEY
@@ -60,16 +52,13 @@ def _use_every_surface(base: str, admin: dict[str, str]) -> tuple[str, float]:
 
 
 def test_the_state_holds_no_key_and_a_restart_keeps_each_keys_jobs(tmp_path: Path) -> None:
-    folder = tmp_path / "state"
-    folder.mkdir()
-    state = folder / "mock.db"
-    args = ("--state", str(state), "--clock", "virtual", "--datasets", "skip")
+    folder, state, args = state_args(tmp_path)
     server = start_server(*args)
     try:
         job_id, balance = _use_every_surface(server.base_url, server.admin_headers)
     finally:
         stop_server(server)
-    _assert_no_key(folder, state)
+    assert_no_key(folder, state, (KEY, SCENARIO_KEY))
 
     server = start_server(*args)
     try:
@@ -103,13 +92,4 @@ def test_the_state_holds_no_key_and_a_restart_keeps_each_keys_jobs(tmp_path: Pat
         assert KEY in full.text and SCENARIO_KEY in full.text
     finally:
         stop_server(server)
-    _assert_no_key(folder, state)
-
-
-def _assert_no_key(folder: Path, state: Path) -> None:
-    files = _state_bytes(folder)
-    assert str(state) in files
-    for secret in (KEY, SCENARIO_KEY):
-        for name, data in files.items():
-            assert secret.encode() not in data, f"{secret} is in {name}"
-            assert secret[8:-4].encode() not in data, f"most of {secret} is in {name}"
+    assert_no_key(folder, state, (KEY, SCENARIO_KEY))
