@@ -137,8 +137,7 @@ class Credits:
     def convert_key_names(self) -> None:
         """A state from before tenant ids kept balances under `credits:<key>`: each moves to
         its key's id (unless that has one already: a worker converting at the same time, or
-        a charge since), and the key's value is cleared. The meta value's name keeps the key:
-        the store has no way to delete a meta value."""
+        a charge since), and the key's value goes, name and all."""
         known = [str(k) for k in self._store.get_meta(_KNOWN) or []]
         for key in {*known, *self._keys}:
             if is_tenant_id(key):
@@ -147,7 +146,7 @@ class Credits:
             if value is None:
                 continue
             self._store.update_meta(_PREFIX + self._tenants.of(key), _unless_set(value))
-            self._store.set_meta(_PREFIX + key, None)
+            self._store.delete_meta(_PREFIX + key)
         if any(not is_tenant_id(k) for k in known):
             self._store.update_meta(
                 _KNOWN, lambda old: sorted({self._tenants.given(str(k)) for k in old or []})

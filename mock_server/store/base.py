@@ -138,6 +138,10 @@ class Store(Protocol):
         """Store a JSON value under key."""
         ...
 
+    def delete_meta(self, key: str) -> None:
+        """Forget a meta value, its name too (a name may say whose it was); none: nothing."""
+        ...
+
     def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
         """Atomically set key to change(current value or None) and return the new value;
         across processes too (read-modify-write of counters, create-if-absent secrets)."""

@@ -120,6 +120,11 @@ class MemoryStore:
             self._meta[key] = text
             self._writes += 1
 
+    def delete_meta(self, key: str) -> None:
+        with self._lock:
+            if self._meta.pop(key, None) is not None:
+                self._writes += 1
+
     def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
         with self._lock:
             text = self._meta.get(key)

@@ -149,6 +149,10 @@ class PostgresStore:
         with self._write() as conn:
             _SQL.set_meta(conn, key, text)
 
+    def delete_meta(self, key: str) -> None:
+        with self._write() as conn:
+            _SQL.delete_meta(conn, key)
+
     def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
         with self._write() as conn:
             return _SQL.update_meta(conn, key, change)

@@ -164,6 +164,9 @@ class RecordSql:
     def set_meta(self, conn: Connection, key: str, text: str) -> None:
         conn.execute(self._sql(_SET_META), (key, text))
 
+    def delete_meta(self, conn: Connection, key: str) -> None:
+        conn.execute(self._sql("DELETE FROM meta WHERE key = ?"), (key,))
+
     def update_meta(self, conn: Connection, key: str, change: Callable[[Any | None], Any]) -> Any:
         """`Store.update_meta` in the caller's write transaction. Where writers lock rows,
         the row is made first (a JSON null reads as unset), so that its lock serialises

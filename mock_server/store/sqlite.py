@@ -220,6 +220,10 @@ class SqliteStore(sqlite_due.DueQueue):
         with self._write(key) as conn:
             _SQL.set_meta(conn, key, text)
 
+    def delete_meta(self, key: str) -> None:
+        with self._write(key) as conn:
+            _SQL.delete_meta(conn, key)
+
     def update_meta(self, key: str, change: Callable[[Any | None], Any]) -> Any:
         with self._write(key) as conn:
             return _SQL.update_meta(conn, key, change)

@@ -104,9 +104,7 @@ def test_an_old_state_gives_each_key_its_jobs_and_keeps_no_key(tmp_path: Path) -
         assert store.get_meta("credits-keys") == [_id_of(state, CREDIT_KEY)]
     finally:
         store.close()
-    # the credits' old meta value keeps its name (the store cannot delete a meta value): the
-    # key that had only credits is left out of this check
-    assert_no_key(folder, state, (KEY,))
+    assert_no_key(folder, state, (KEY, CREDIT_KEY))
 
 
 def _wait_for_deliveries(base: str) -> None:

@@ -302,6 +302,17 @@ def test_update_meta_is_read_modify_write(store: Store) -> None:
     assert store.get_meta("n") == 2
 
 
+def test_delete_meta_forgets_the_value_and_its_name(store: Store) -> None:
+    store.set_meta("credits:old-key", 5)
+    store.set_meta("kept", 1)
+    mark = store.changes()
+    store.delete_meta("credits:old-key")
+    assert store.changes() != mark  # a reader waiting for a change sees it
+    assert store.get_meta("credits:old-key") is None
+    store.delete_meta("never-set")  # nothing to forget: no error
+    assert store.get_meta("kept") == 1
+
+
 def test_meta_round_trips_nested_json(store: Store) -> None:
     value = {"offset": 1.5, "keys": ["a", "b"], "deep": {"ok": True, "none": None, "n": -3}}
 
