@@ -25,6 +25,11 @@ from mock_server.scenario import DEMO_SCENARIO
 from mock_server.spec.loader import VENDOR_FAMILIES
 from mock_server.store.factory import described
 
+#: The mock serves no WebSocket route: without a WebSocket library loaded, uvicorn answers
+#: an upgrade as the plain HTTP request it also is (the vendor's 404), and a start does not
+#: wait for the library's import
+NO_WEBSOCKETS = "none"
+
 
 def banner(config: Config, apis: list[str]) -> str:
     """What a person needs on start: where it listens, what it serves, how to point the SDK."""
@@ -235,7 +240,7 @@ def serve(
         raise click.ClickException(f"cannot start: {_os_problem(exc)}") from exc
     Console(stderr=True, soft_wrap=True).print(banner(config, list(VENDOR_FAMILIES)))
     if config.workers == 1:
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws=NO_WEBSOCKETS))
         # uvicorn raises the Ctrl-C it caught once it has stopped; a stop is no error
         with contextlib.suppress(KeyboardInterrupt):
             server.run(sockets=[sock])
@@ -253,6 +258,7 @@ def serve(
         port=config.port,
         workers=config.workers,
         log_level="warning",
+        ws=NO_WEBSOCKETS,
     )
     with contextlib.suppress(KeyboardInterrupt):
         _serve_workers(settings, sock)

@@ -30,13 +30,24 @@ class Outcome:
 
 class Sender:
     def __init__(self, timeout: float, guard: Guard) -> None:
-        self._client = async_client(guard, httpx.Timeout(timeout))
+        self._guard = guard
+        self._timeout = httpx.Timeout(timeout)
+        # made at the first delivery, not at start: a client loads the CA bundle, which
+        # a mock that sends no webhook need not wait for before it answers
+        self._made: httpx.AsyncClient | None = None
         # httpx's timeout is per network operation: a target that trickles its answer a
         # byte at a time never trips it. The whole attempt gets the same bound.
         self._deadline = timeout
 
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        if self._made is None:
+            self._made = async_client(self._guard, self._timeout)
+        return self._made
+
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._made is not None:
+            await self._made.aclose()
 
     async def post(
         self, url: str, payload: Mapping[str, Any], secret: str | None, delivery_id: str
