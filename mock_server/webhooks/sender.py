@@ -9,15 +9,16 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
 from standardwebhooks.webhooks import Webhook
 
 from mock_server.clock import utc_now
-from mock_server.outbound import CALL_ERRORS, CANNOT_CONNECT, Guard, error_class, read_capped
-from mock_server.outbound.transport import async_client
+from mock_server.outbound import CANNOT_CONNECT, Guard, call_errors, error_class, read_capped
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,8 @@ class Outcome:
 class Sender:
     def __init__(self, timeout: float, guard: Guard) -> None:
         self._guard = guard
-        self._timeout = httpx.Timeout(timeout)
-        # made at the first delivery, not at start: a client loads the CA bundle, which
-        # a mock that sends no webhook need not wait for before it answers
+        # made at the first delivery, not at start: making one imports httpx and loads the
+        # CA bundle, which a mock that sends no webhook need not wait for before it answers
         self._made: httpx.AsyncClient | None = None
         # httpx's timeout is per network operation: a target that trickles its answer a
         # byte at a time never trips it. The whole attempt gets the same bound.
@@ -42,7 +42,11 @@ class Sender:
     @property
     def _client(self) -> httpx.AsyncClient:
         if self._made is None:
-            self._made = async_client(self._guard, self._timeout)
+            import httpx
+
+            from mock_server.outbound.transport import async_client
+
+            self._made = async_client(self._guard, httpx.Timeout(self._deadline))
         return self._made
 
     async def aclose(self) -> None:
@@ -79,7 +83,9 @@ class Sender:
                     answer = await read_capped(response)
                 finally:
                     await response.aclose()
-        except CALL_ERRORS as exc:
+        except call_errors() as exc:
+            import httpx
+
             # running out of time before a connection is the same class as a refused one:
             # "timeout" there would tell a filtered port from a closed one
             unconnected = isinstance(exc, TimeoutError | httpx.TimeoutException) and not connected
