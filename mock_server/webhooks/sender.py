@@ -5,6 +5,7 @@ most 2 KB of the target's answer read."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.to_thread
 from standardwebhooks.webhooks import Webhook
 
 from mock_server.clock import utc_now
@@ -32,22 +34,24 @@ class Outcome:
 class Sender:
     def __init__(self, timeout: float, guard: Guard) -> None:
         self._guard = guard
-        # made at the first delivery, not at start: making one imports httpx and loads the
-        # CA bundle, which a mock that sends no webhook need not wait for before it answers
+        # made at the first delivery, not at start, and in a worker thread: making one
+        # imports httpx and loads the CA bundle, which neither a start nor the requests the
+        # event loop is serving meanwhile should wait for
         self._made: httpx.AsyncClient | None = None
+        self._making = threading.Lock()
         # httpx's timeout is per network operation: a target that trickles its answer a
         # byte at a time never trips it. The whole attempt gets the same bound.
         self._deadline = timeout
 
-    @property
-    def _client(self) -> httpx.AsyncClient:
-        if self._made is None:
-            import httpx
+    def _make(self) -> httpx.AsyncClient:
+        with self._making:
+            if self._made is None:
+                import httpx
 
-            from mock_server.outbound.transport import async_client
+                from mock_server.outbound.transport import async_client
 
-            self._made = async_client(self._guard, httpx.Timeout(self._deadline))
-        return self._made
+                self._made = async_client(self._guard, httpx.Timeout(self._deadline))
+            return self._made
 
     async def aclose(self) -> None:
         if self._made is not None:
@@ -73,12 +77,15 @@ class Sender:
             if event == "connection.connect_tcp.complete":
                 connected.append(True)
 
+        client = self._made
+        if client is None:
+            client = await anyio.to_thread.run_sync(self._make)
         try:
             with anyio.fail_after(self._deadline):
-                request = self._client.build_request(
+                request = client.build_request(
                     "POST", url, content=body, headers=headers, extensions={"trace": trace}
                 )
-                response = await self._client.send(request, stream=True)
+                response = await client.send(request, stream=True)
                 try:
                     answer = await read_capped(response)
                 finally:
