@@ -10,12 +10,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
 from mock_server.errors import ConfigError
 from mock_server.spec.loader import default_spec_dir
+from mock_server.spec.parsed import load_yaml
 
 SCHEMA_FILE = "tunemock-config.schema.yaml"
 
@@ -24,7 +24,7 @@ SCHEMA_FILE = "tunemock-config.schema.yaml"
 def config_schema() -> Mapping[str, Any]:
     """The schema, read once (beside the shipped specs: it describes the tool, not an API)."""
     path = default_spec_dir() / SCHEMA_FILE
-    loaded: Mapping[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    loaded: Mapping[str, Any] = load_yaml(path)
     return loaded
 
 

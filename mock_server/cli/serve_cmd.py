@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 import uvicorn
-from rich.console import Console
+from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
 from mock_server.app import create_app
@@ -25,6 +25,11 @@ from mock_server.scenario import DEMO_SCENARIO
 from mock_server.spec.loader import VENDOR_FAMILIES
 from mock_server.store.factory import described
 
+#: The mock serves no WebSocket route: without a WebSocket library loaded, uvicorn answers
+#: an upgrade as the plain HTTP request it also is (the vendor's 404), and a start does not
+#: wait for the library's import
+NO_WEBSOCKETS = "none"
+
 
 def banner(config: Config, apis: list[str]) -> str:
     """What a person needs on start: where it listens, what it serves, how to point the SDK."""
@@ -35,13 +40,13 @@ def banner(config: Config, apis: list[str]) -> str:
     key = usable[0] if usable else "any-key"
     return "\n".join(
         [
-            f"[bold]tunemock[/bold] listening on [cyan]{base}[/cyan]",
+            f"{_bold('tunemock')} listening on {_link(base)}",
             f"  APIs     {', '.join(apis)}",
             f"  timing   {config.timing} · clock {config.clock} · "
             f"state {described(config.state)} · workers {config.workers} · "
             f"datasets {config.datasets}",
             f"  keys     x-api-key: {keys} (each key is a tenant)",
-            f"  ui       [cyan]{base}/_mock/ui/[/cyan]  (the dashboard)",
+            f"  ui       {_link(f'{base}/_mock/ui/')}  (the dashboard)",
             f"  admin    {_admin_line(config)}",
             f"           {base}/_mock/health · /_mock/clock · /_mock/jobs · /_mock/requests",
             f"  SDK      SegmindClient(api_key='{key}', base_url='{base}/v1'); "
@@ -51,12 +56,23 @@ def banner(config: Config, apis: list[str]) -> str:
     )
 
 
+# styled with click (already loaded for the command line), which drops the styles where
+# the output is no terminal; rich is not imported for three colours (a good part of a start)
+def _bold(text: str) -> str:
+    return click.style(text, bold=True)
+
+
+def _link(text: str) -> str:
+    return click.style(text, fg="cyan")
+
+
 def _admin_line(config: Config) -> str:
     if config.admin_token:
         return "/_mock and the dashboard need the admin token (--admin-token)"
     if is_loopback(config.host):
         return "/_mock and the dashboard are open to this machine (--admin-token closes them)"
-    return "[bold red]/_mock and the dashboard are open to the network[/] (--insecure-admin)"
+    warning = click.style("/_mock and the dashboard are open to the network", fg="red", bold=True)
+    return f"{warning} (--insecure-admin)"
 
 
 def checked(config: Config) -> Config:
@@ -216,26 +232,27 @@ def serve(
                 allowed_hosts=allowed_hosts,
             )
         )
-        # bound before anything is said or built: a port in use is one line, not a banner
-        # then a traceback
-        sock = bind(config.host, config.port)
-    except TunemockError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except PortTaken as exc:
-        raise click.ClickException(str(exc)) from exc
-    try:
-        # built here even with workers: creates the SQLite schema, storage secret and
-        # virtual clock start once, before workers race to do it
+        # everything a start can get wrong is found before the port is taken, so that its
+        # one line is what is printed, port in use or not: the settings, the specs and the
+        # groups the settings name, the state (the SQLite file opened, the database
+        # reached), the scenario and the replay file. Built here even with workers: creates
+        # the SQLite schema, storage secret and virtual clock start once, before workers
+        # race to do it
         app = create_app(config)
     except TunemockError as exc:
-        sock.close()
         raise click.ClickException(str(exc)) from exc
     except (OSError, sqlite3.Error) as exc:  # a full disk, a read-only folder: say which
-        sock.close()
         raise click.ClickException(f"cannot start: {_os_problem(exc)}") from exc
-    Console(stderr=True, soft_wrap=True).print(banner(config, list(VENDOR_FAMILIES)))
+    try:
+        # bound before anything is said: a port in use is one line, not a banner and then
+        # a traceback
+        sock = bind(config.host, config.port)
+    except PortTaken as exc:
+        _discard(app)
+        raise click.ClickException(str(exc)) from exc
+    click.echo(banner(config, list(VENDOR_FAMILIES)), err=True)
     if config.workers == 1:
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws=NO_WEBSOCKETS))
         # uvicorn raises the Ctrl-C it caught once it has stopped; a stop is no error
         with contextlib.suppress(KeyboardInterrupt):
             server.run(sockets=[sock])
@@ -253,9 +270,16 @@ def serve(
         port=config.port,
         workers=config.workers,
         log_level="warning",
+        ws=NO_WEBSOCKETS,
     )
     with contextlib.suppress(KeyboardInterrupt):
         _serve_workers(settings, sock)
+
+
+def _discard(app: Starlette) -> None:
+    """Let go of what create_app opened, for a start that stops before serving."""
+    app.state.services.storage.close()
+    app.state.runtime.store.close()
 
 
 def _os_problem(exc: OSError | sqlite3.Error) -> str:

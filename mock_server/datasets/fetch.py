@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from mock_server.datasets.inspect import DatasetProblem
 from mock_server.outbound import (
-    CALL_ERRORS,
     CANNOT_CONNECT,
     Guard,
     OwnListeners,
     TargetPolicy,
+    call_errors,
     error_class,
 )
-from mock_server.outbound.transport import sync_client
 
-#: Bounded outbound calls: a slow or silent host fails the job, never hangs the mock.
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+if TYPE_CHECKING:
+    import httpx
+
+#: Bounded outbound calls: a slow or silent host fails the job, never hangs the mock
+#: (seconds: the whole read, and the connect).
+TIMEOUT = (10.0, 5.0)
 MAX_REDIRECTS = 3
 #: httpx's timeouts are per read: a host that trickles a byte now and then never trips
 #: them. Every read and write of a fetch ends by this many seconds after its start.
@@ -50,9 +52,15 @@ def fetch_public(
     """Save the file at `url` to `dest` (streamed, capped); DatasetProblem on any failure,
     its text a status or an error class, never the peer's words, and `field` (the request
     field the URL came in) naming what failed."""
+    # imported at the first fetch, not at start (see outbound.call_errors)
+    import httpx
+
+    from mock_server.outbound.transport import sync_client
+
     started = time.monotonic()
+    timeout = httpx.Timeout(TIMEOUT[0], connect=TIMEOUT[1])
     try:
-        with sync_client(guard or _ANY, TIMEOUT, deadline, MAX_REDIRECTS) as client:
+        with sync_client(guard or _ANY, timeout, deadline, MAX_REDIRECTS) as client:
             head = client.head(url)
             if head.status_code != 200:
                 raise DatasetProblem(
@@ -75,7 +83,7 @@ def fetch_public(
         if time.monotonic() - started >= deadline:
             raise DatasetProblem(f"{field} {url} took over {deadline:g} s") from exc
         raise DatasetProblem(f"{field} {url} timed out") from exc
-    except CALL_ERRORS as exc:
+    except call_errors() as exc:
         raise DatasetProblem(f"{field} {url} is unreachable: {error_class(exc)}") from exc
 
 

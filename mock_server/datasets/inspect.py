@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from PIL import Image
-
 from mock_server.datasets.endrecord import EndRecord, NoEndRecord, read_end_record
 
 _CHUNK = 64 * 1024
@@ -127,6 +125,9 @@ def _read_all(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], rules: Dat
 
 
 def _check_image(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    # Pillow is imported at the first image, not at start: most runs never open one
+    from PIL import Image
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

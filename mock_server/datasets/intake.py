@@ -6,8 +6,6 @@ import tempfile
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
-import httpx
-
 from mock_server.datasets.fetch import fetch_public
 from mock_server.datasets.inspect import DatasetProblem, DatasetRules, inspect_zip
 from mock_server.errors import InvalidInput
@@ -29,6 +27,8 @@ def parse_url(url: str, field: str = "data_source_path") -> SplitResult:
     """The parts of an http(s) URL, or InvalidInput (a 400 naming `field`) for text that
     urlsplit or httpx refuse ("http://[", a port out of range, no host): such a URL can
     neither be fetched nor fail a job later."""
+    import httpx  # at the first URL, not at start (see outbound.call_errors)
+
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number

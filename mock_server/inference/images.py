@@ -10,8 +10,6 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
-from PIL import Image, ImageDraw
-
 #: The long side of every image; the short side follows the aspect ratio (multiple of 16).
 LONG_SIDE = 1024
 
@@ -35,6 +33,9 @@ def fingerprint(params: Mapping[str, Any]) -> bytes:
 
 def render(params: Mapping[str, Any], fmt: str = "JPEG") -> bytes:
     """The image for these parameters: same inputs, same bytes."""
+    # Pillow is imported at the first image, not at start: most runs never open one
+    from PIL import Image, ImageDraw
+
     digest = fingerprint(params)
     width, height = size_for(str(params.get("aspect_ratio", "1:1")))
     background = tuple(40 + b % 160 for b in digest[:3])

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from mock_server.errors import ConfigError
+from mock_server.spec.parsed import parse_yaml
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class TimingProfile:
 def load_timing(name: str) -> TimingProfile:
     """The named profile from the shipped `timing.yaml` (instant, fast, realistic)."""
     text = resources.files("mock_server.lifecycle").joinpath("timing.yaml").read_text("utf-8")
-    profiles = yaml.safe_load(text)
+    profiles = parse_yaml(text)
     scaling = profiles.pop("scaling", {})
     if name not in profiles:
         raise ConfigError(f"unknown timing profile {name!r}; known: {', '.join(profiles)}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mock_server.outbound.calls import CALL_ERRORS, MAX_ANSWER_BYTES, error_class, read_capped
+from mock_server.outbound.calls import MAX_ANSWER_BYTES, call_errors, error_class, read_capped
 from mock_server.outbound.guard import CANNOT_CONNECT, NOT_ALLOWED, Guard, TargetRefused
 from mock_server.outbound.listeners import OwnListeners
 from mock_server.outbound.policy import TargetPolicy
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from mock_server.config import Config
 
 __all__ = [
-    "CALL_ERRORS",
     "CANNOT_CONNECT",
     "MAX_ANSWER_BYTES",
     "NOT_ALLOWED",
@@ -28,6 +27,7 @@ __all__ = [
     "TargetPolicy",
     "TargetRefused",
     "TenantSlots",
+    "call_errors",
     "error_class",
     "read_capped",
 ]

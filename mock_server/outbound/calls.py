@@ -3,7 +3,8 @@ a peer's answer."""
 
 from __future__ import annotations
 
-import httpx
+import functools
+from typing import TYPE_CHECKING
 
 from mock_server.outbound.guard import CANNOT_CONNECT, NOT_ALLOWED, TargetRefused, Unresolvable
 
@@ -14,23 +15,34 @@ BAD_URL = f"{NOT_ALLOWED}: invalid URL"
 #: Bytes of a peer's answer read and kept, at most.
 MAX_ANSWER_BYTES = 2048
 
+if TYPE_CHECKING:
+    import httpx
 
-#: What a failed call can raise: the policy's refusals, httpx's errors (InvalidURL is not
-#: an HTTPError), a deadline, and what URL parsing raises on garbage.
-CALL_ERRORS = (
-    TargetRefused,
-    Unresolvable,
-    httpx.HTTPError,
-    httpx.InvalidURL,
-    TimeoutError,
-    ValueError,
-    UnicodeError,
-)
+
+@functools.cache
+def call_errors() -> tuple[type[Exception], ...]:
+    """What a failed call can raise: the policy's refusals, httpx's errors (InvalidURL is not
+    an HTTPError), a deadline, and what URL parsing raises on garbage. A function, for
+    `except call_errors()`: httpx is imported by the first call, not by a mock that makes
+    none (its import, with the rich console its CLI pulls in, is a good part of a start)."""
+    import httpx
+
+    return (
+        TargetRefused,
+        Unresolvable,
+        httpx.HTTPError,
+        httpx.InvalidURL,
+        TimeoutError,
+        ValueError,
+        UnicodeError,
+    )
 
 
 def error_class(exc: BaseException) -> str:
     """The one-line class of a failed call. Never the OS's words: "Connection refused"
     against a timeout would tell closed ports from filtered ones (a port scanner)."""
+    import httpx
+
     if isinstance(exc, TargetRefused):
         return str(exc) or NOT_ALLOWED
     if isinstance(exc, Unresolvable | httpx.ConnectError | httpx.ConnectTimeout):

@@ -8,6 +8,7 @@ TLS still verifies the URL's host name (httpcore passes it to start_tls separate
 
 from __future__ import annotations
 
+import functools
 import ssl
 import time
 from collections.abc import Iterable
@@ -118,14 +119,17 @@ class _GuardedSyncBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+@functools.cache
 def _ssl_context() -> ssl.SSLContext:
+    # one per process, made at the first client: loading the CA bundle is the dearest part
+    # of making a client, and every client verifies against the same bundle
     return httpx.create_ssl_context(trust_env=False)
 
 
 class _AsyncTransport(httpx.AsyncHTTPTransport):
     def __init__(self, guard: Guard) -> None:
         # no proxies from the environment: a proxy would make the connection, unchecked
-        super().__init__(trust_env=False)
+        super().__init__(verify=_ssl_context(), trust_env=False)
         # httpx takes no network backend, so its pool is replaced by one that has ours
         # (same settings as httpx's defaults)
         limits = httpx.Limits()  # httpx's defaults (httpcore's own pool allows only 10)
@@ -140,7 +144,7 @@ class _AsyncTransport(httpx.AsyncHTTPTransport):
 
 class _SyncTransport(httpx.HTTPTransport):
     def __init__(self, guard: Guard, ends: float) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=_ssl_context(), trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=_ssl_context(), network_backend=_GuardedSyncBackend(guard, ends)
         )

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 from python_multipart.multipart import parse_options_header
 
-from mock_server.outbound import CALL_ERRORS, Guard, OwnListeners, TargetPolicy, read_capped
+from mock_server.outbound import Guard, OwnListeners, TargetPolicy, call_errors, read_capped
 from mock_server.outbound.calls import error_class
 from mock_server.outbound.transport import async_client
 from mock_server.proxy import redact
@@ -167,7 +167,7 @@ class HookForwarder:
                 await answer.aclose()
             status, error = answer.status_code, None
             out = [("content-type", answer.headers.get("content-type", "text/plain"))]
-        except CALL_ERRORS as exc:
+        except call_errors() as exc:
             status, error, kept = 502, error_class(exc), b""
             out = [("content-type", "application/json")]
             kept = json.dumps({"error": f"tunemock proxy: the receiver: {error}"}).encode()

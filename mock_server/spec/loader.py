@@ -15,10 +15,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from mock_server.errors import SpecError
-
-#: libyaml's loader when PyYAML has it (it reads the specs in a fraction of the time, and
-#: the specs are read at every start), else the pure-Python one
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from mock_server.spec.parsed import load_yaml
 
 #: Env var that points the loader at another folder of specs (e.g. a user's fork).
 SPEC_DIR_ENV = "TUNEMOCK_SPEC_DIR"
@@ -119,8 +116,8 @@ class SpecDocument:
 def load_document(path: Path) -> SpecDocument:
     """Parse one spec file; raise SpecError on unreadable or non-mapping YAML."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
-    except (OSError, yaml.YAMLError) as exc:
+        raw = load_yaml(path)  # read at every start: parsed once per content
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SpecError(f"cannot load {path}: {exc}") from exc
     if not isinstance(raw, dict) or "openapi" not in raw:
         raise SpecError(f"{path} is not an OpenAPI document")

@@ -13,8 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from PIL import Image
-
 from mock_server.clock import iso, parse_iso
 from mock_server.credits import Credits
 from mock_server.datasets.fetch import fetch_public
@@ -68,6 +66,9 @@ class TrainingJob:
 
 
 def _check_image(name: str, stream: IO[bytes]) -> None:
+    # Pillow is imported at the first image, not at start: most runs never open one
+    from PIL import Image
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

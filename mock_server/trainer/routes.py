@@ -6,7 +6,6 @@ import io
 from typing import Any
 
 import anyio.to_thread
-from PIL import Image
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -90,6 +89,9 @@ async def sample_file(request: Request) -> Response:
 
 
 def _thumbnail(data: bytes) -> bytes:
+    # Pillow is imported at the first image, not at start: most runs never open one
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as image:
         image.thumbnail((256, 256))
         out = io.BytesIO()

@@ -4,11 +4,12 @@ a fetch to the /_mock JSON API (static/ui.js)."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 import importlib.util
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import anyio.to_thread
@@ -17,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
 from mock_server.errors import NotFound
@@ -28,10 +28,22 @@ from mock_server.spec.loader import FAMILIES
 from mock_server.storage.artifacts import lora_safetensors
 from mock_server.ui import events, jobs, views
 
+if TYPE_CHECKING:
+    from starlette.templating import Jinja2Templates
+
 HERE = Path(__file__).resolve().parent
 _ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 PREFIX = "/_mock/ui"
-templates = Jinja2Templates(directory=HERE / "templates")
+
+
+@functools.cache
+def templates() -> Jinja2Templates:
+    """The pages' templates, loaded at the first page asked for: Jinja is not imported by a
+    mock whose dashboard nobody opens (importing it is a good part of a start)."""
+    from starlette.templating import Jinja2Templates
+
+    return Jinja2Templates(directory=HERE / "templates")
+
 
 NAV = [
     ("overview", "Overview", f"{PREFIX}/"),
@@ -74,7 +86,7 @@ def _render(request: Request, page: str, data: dict[str, Any], status: int = 200
     context["page_link"] = page_link
     fragment = request.query_params.get("fragment") == "1"
     name = f"{page}_live.html" if fragment else f"{page}.html"
-    return templates.TemplateResponse(request, name, context, status_code=status)
+    return templates().TemplateResponse(request, name, context, status_code=status)
 
 
 async def _read(request: Request, view: Any, *args: Any) -> dict[str, Any]:
@@ -179,7 +191,7 @@ def login_page(scope: Scope, problem: str | None) -> Response:
     """The page asking for the admin token (401): what the edge's admin guard answers to a
     dashboard page asked for without it."""
     context = {"section": "login", "nav": [], "prefix": PREFIX, "export": False}
-    return templates.TemplateResponse(
+    return templates().TemplateResponse(
         Request(scope), "login.html", {**context, "problem": problem}, status_code=401
     )
 

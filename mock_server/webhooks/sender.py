@@ -5,19 +5,22 @@ most 2 KB of the target's answer read."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
+import anyio.to_thread
 from standardwebhooks.webhooks import Webhook
 
 from mock_server.clock import utc_now
-from mock_server.outbound import CALL_ERRORS, CANNOT_CONNECT, Guard, error_class, read_capped
-from mock_server.outbound.transport import async_client
+from mock_server.outbound import CANNOT_CONNECT, Guard, call_errors, error_class, read_capped
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -30,13 +33,29 @@ class Outcome:
 
 class Sender:
     def __init__(self, timeout: float, guard: Guard) -> None:
-        self._client = async_client(guard, httpx.Timeout(timeout))
+        self._guard = guard
+        # made at the first delivery, not at start, and in a worker thread: making one
+        # imports httpx and loads the CA bundle, which neither a start nor the requests the
+        # event loop is serving meanwhile should wait for
+        self._made: httpx.AsyncClient | None = None
+        self._making = threading.Lock()
         # httpx's timeout is per network operation: a target that trickles its answer a
         # byte at a time never trips it. The whole attempt gets the same bound.
         self._deadline = timeout
 
+    def _make(self) -> httpx.AsyncClient:
+        with self._making:
+            if self._made is None:
+                import httpx
+
+                from mock_server.outbound.transport import async_client
+
+                self._made = async_client(self._guard, httpx.Timeout(self._deadline))
+            return self._made
+
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._made is not None:
+            await self._made.aclose()
 
     async def post(
         self, url: str, payload: Mapping[str, Any], secret: str | None, delivery_id: str
@@ -58,17 +77,22 @@ class Sender:
             if event == "connection.connect_tcp.complete":
                 connected.append(True)
 
+        client = self._made
+        if client is None:
+            client = await anyio.to_thread.run_sync(self._make)
         try:
             with anyio.fail_after(self._deadline):
-                request = self._client.build_request(
+                request = client.build_request(
                     "POST", url, content=body, headers=headers, extensions={"trace": trace}
                 )
-                response = await self._client.send(request, stream=True)
+                response = await client.send(request, stream=True)
                 try:
                     answer = await read_capped(response)
                 finally:
                     await response.aclose()
-        except CALL_ERRORS as exc:
+        except call_errors() as exc:
+            import httpx
+
             # running out of time before a connection is the same class as a refused one:
             # "timeout" there would tell a filtered port from a closed one
             unconnected = isinstance(exc, TimeoutError | httpx.TimeoutException) and not connected

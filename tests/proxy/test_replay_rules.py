@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from mock_server.cli import main
+from mock_server.testing.live import free_port
 from tests.fixtures.server import running_app
 
 pytestmark = pytest.mark.anyio
@@ -95,6 +96,9 @@ def test_a_broken_recording_or_several_workers_stop_the_start(tmp_path: Path) ->
     assert result.exit_code == 1, result.output
     assert "--replay" in result.output and "broken.jsonl:1: not a JSON line" in result.output
     good = _write(tmp_path, [])
-    args = ["serve", "--replay", str(good), "--workers", "2", "--state", str(tmp_path / "s")]
+    # a free port, never the default 8000: were this refusal ever to come after the bind,
+    # it must not meet another test's or the user's mock there
+    args = ["serve", "--port", str(free_port()), "--replay", str(good), "--workers", "2"]
+    args += ["--state", str(tmp_path / "s")]
     workers = CliRunner().invoke(main, args)
     assert workers.exit_code == 2 and "one process" in workers.output

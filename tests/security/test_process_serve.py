@@ -87,6 +87,40 @@ def test_a_port_in_use_is_one_line_and_no_banner() -> None:
     assert "listening" not in done.stderr
 
 
+#: Mistakes found only once the app is built (the specs, the state, the files it reads), each
+#: with what its one line says: each must be what a start says even when the port is taken.
+LATE_MISTAKES = {
+    "a rate limit on an unknown group": (
+        ["--config", "{dir}/tunemock.yaml"],
+        "did you mean 'finetune_list'",
+    ),
+    "a replay file that is no recording": (["--replay", "{dir}/broken.jsonl"], "not a JSON line"),
+    "a scenario the schema refuses": (["--scenario", "{dir}/scenario.yaml"], "--scenario"),
+    "a state file where no folder can be": (
+        ["--state", "{dir}/tunemock.yaml/s.db"],
+        "cannot start",
+    ),
+    "a flag out of range": (["--workers", "0"], "--workers"),
+}
+
+
+@pytest.mark.parametrize("mistake", LATE_MISTAKES)
+def test_a_config_mistake_wins_over_a_port_in_use(mistake: str, tmp_path: Path) -> None:
+    (tmp_path / "tunemock.yaml").write_text("rate_limits: {finetune_lst: {per_second: 1}}\n")
+    (tmp_path / "broken.jsonl").write_text('{"cut\n{"operation": null}\n')
+    (tmp_path / "scenario.yaml").write_text("tenants: 5\n")
+    args, expected = LATE_MISTAKES[mistake]
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = _serve("--port", str(port), *[a.format(dir=tmp_path) for a in args])
+    assert done.returncode != 0
+    line = _one_line(done.stderr + done.stdout)
+    assert expected in line and "in use" not in line, line
+    assert "Traceback" not in done.stderr
+
+
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
