@@ -69,6 +69,11 @@ class SqliteStore(sqlite_due.DueQueue):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        # This process's writers queue here, in turn, for the file's write lock. Left to
+        # SQLite, the threads of one process waiting for it poll with growing sleeps (its
+        # busy handler, up to 100 ms a sleep), and a submit among 32 could wait a second
+        # while others got in; across processes that polling is still how they wait.
+        self._writing = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._in_use = 0  # connections out of the pool
         self._closed = False
@@ -154,7 +159,7 @@ class SqliteStore(sqlite_due.DueQueue):
         what it may change, which the read cache forgets (store.sqlite_cache): a kind's
         records, or one meta key (their regions are their names; a meta key named like a
         kind would only make both forgotten together); None: anything."""
-        with self._connection() as conn:
+        with self._writing, self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 start = self._cache.before_write(conn)
