@@ -28,8 +28,11 @@ _SECRET_FIELD = re.compile(
     r"""([^"'&\s,}]+)""",
     re.IGNORECASE,
 )
-#: a `tenant` field holds a key too (the admin API's job and webhook lists)
-_KEYWORDS = ("secret", "api_key", "apikey", "token", "password", "signature", "tenant")
+#: what _SECRET_FIELD needs in a body to match at all (a `tenant` field holds a key too:
+#: the admin API's job and webhook lists); most bodies have none, and skip the regex
+_WORDS = ("secret", "api_key", "apikey", "token", "password", "signature", "tenant")
+_WORD_BYTES = tuple(word.encode() for word in _WORDS)
+_SECRET_HEADER_NAMES = frozenset(name.encode("latin-1") for name in SECRET_HEADERS)
 _TEXT = ("json", "text/", "x-www-form-urlencoded", "xml", "yaml", "event-stream")
 
 
@@ -48,7 +51,7 @@ def _masked_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[bytes, by
     """The headers as captured: a secret one's value masked (the rest kept by reference)."""
     return tuple(
         (name, mask_secret(value.decode("latin-1")).encode("utf-8"))
-        if name.lower().decode("latin-1") in SECRET_HEADERS
+        if name.lower() in _SECRET_HEADER_NAMES
         else (name, value)
         for name, value in raw
     )
@@ -56,8 +59,8 @@ def _masked_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[bytes, by
 
 def _masked_body(data: bytes) -> bytes:
     """A body's start as captured: `"api_key": "..."`-like fields' values masked."""
-    lowered = data.lower()
-    if not any(word.encode() in lowered for word in _KEYWORDS):  # the regex only where it can hit
+    lowered = data.lower()  # then `in`: a scan in C per word, faster than one regex
+    if not any(word in lowered for word in _WORD_BYTES):  # the regex only where it can hit
         return data
     text = data.decode("utf-8", "replace")
     return _SECRET_FIELD.sub(lambda m: m.group(1) + mask_secret(m.group(2)), text).encode()
@@ -71,7 +74,7 @@ def _body(data: bytes, total: int, headers: list[tuple[str, str]]) -> str:
         return f"({total} bytes of {kind or 'unknown type'})"
     text = data.decode("utf-8", "replace")
     lowered = text.lower()
-    if any(word in lowered for word in _KEYWORDS):  # the regex backtracks: run it when it can hit
+    if any(word in lowered for word in _WORDS):  # the regex backtracks: run it when it can hit
         text = _SECRET_FIELD.sub(lambda m: m.group(1) + mask_secret(m.group(2)), text)
     return text if total <= len(data) else f"{text}\n… ({total} bytes in all)"
 
