@@ -33,9 +33,9 @@ def convert_key_tenants(
     """Move every record of `kinds` owned by a raw key to the key's id, then run `also` (the
     conversions of other state that named keys: credits, fault rules); how many records
     moved. Idempotent: a converted state is left as it is."""
+    _finish_parked(store)  # every open: one meta read when nothing is parked
     if store.get_meta(DONE_META):
         return 0
-    _finish_parked(store)
     moved = 0
     for kind in kinds:
         for record in store.list(kind, None):
@@ -43,6 +43,10 @@ def convert_key_tenants(
                 moved += _move(store, record, tenants.of(record.tenant))
     for step in also:
         step()
+    # A record another opener parked and deleted but did not insert (killed meanwhile) is
+    # put back now, before the state is marked converted; one still at work finds it there
+    # and leaves it (its insert's Conflict).
+    _finish_parked(store)
     store.set_meta(DONE_META, True)
     return moved
 

@@ -186,3 +186,22 @@ def test_a_record_left_between_delete_and_insert_comes_back(tmp_path: Path) -> N
     assert found is not None and found.doc == record.doc
     assert store.get_meta(MOVING_META) == {}
     store.close()
+
+
+def test_a_record_left_mid_move_comes_back_after_another_opener_finished(
+    tmp_path: Path,
+) -> None:
+    """A process killed after its delete while a second one converted the state: the second
+    marked it converted, and the record still comes back (on that pass, or the next open)."""
+    store = open_store(tmp_path / "old.db")
+    ids = TenantIds(ensure_secret(store))
+    (record,) = _old_records(store, ["sk-killed-while-another-ran-0123"], 1)
+    tenant = ids.of(record.tenant)
+    store.set_meta(MOVING_META, {f"finetune {record.id}": {"tenant": tenant, "doc": record.doc}})
+    assert store.delete("finetune", record.id, record.tenant)
+    store.set_meta(DONE_META, True)  # the other opener's pass had ended
+    assert convert_key_tenants(store, ids, ["finetune"]) == 0
+    found = store.get("finetune", record.id, tenant)
+    assert found is not None and found.doc == record.doc
+    assert store.get_meta(MOVING_META) == {}
+    store.close()
