@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from mock_server.testing.live import free_port, start_server, stop_server
@@ -122,22 +123,17 @@ def test_a_config_mistake_wins_over_a_port_in_use(mistake: str, tmp_path: Path) 
 
 
 def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
-    return found
+    return [child.pid for child in psutil.Process(pid).children()]
 
 
 def _gone(pid: int) -> bool:
     """Exited: no such process, or a zombie nobody has reaped yet (it serves nothing)."""
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return True
-    return "State:\tZ" in status
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_workers_exit_when_the_master_is_killed_and_the_port_comes_back(
     tmp_path: Path,
 ) -> None:
