@@ -101,8 +101,17 @@ class Store(Protocol):
     #: PostgreSQL row): code on the event loop then runs its writes in a worker thread.
     writes_may_wait: bool
 
-    def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
-        """Add a record; raises mock_server.errors.Conflict if (kind, id) exists."""
+    def insert(
+        self,
+        kind: str,
+        tenant: str,
+        id: str,
+        doc: Mapping[str, Any],
+        due: Mapping[str, float] | None = None,
+    ) -> Record:
+        """Add a record; raises mock_server.errors.Conflict if (kind, id) exists. `due`: keys
+        put in the due queue (as `schedule` does) in the same write, so no reader, and no
+        process killed between the two, ever sees the record without them."""
         ...
 
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:

@@ -49,12 +49,21 @@ class MemoryStore:
             return None
         return row
 
-    def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
+    def insert(
+        self,
+        kind: str,
+        tenant: str,
+        id: str,
+        doc: Mapping[str, Any],
+        due: Mapping[str, float] | None = None,
+    ) -> Record:
         text = encode_doc(doc)
         with self._lock:
             rows = self._rows.setdefault(kind, {})
             if id in rows:
                 raise Conflict(f"{kind} {id!r} exists already")
+            if due:
+                self._due.schedule(due)
             self._seq += 1
             self._writes += 1
             row = rows[id] = (tenant, text, 1, self._seq)

@@ -96,7 +96,14 @@ class PostgresStore:
 
     # --- records -------------------------------------------------------------------------
 
-    def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
+    def insert(
+        self,
+        kind: str,
+        tenant: str,
+        id: str,
+        doc: Mapping[str, Any],
+        due: Mapping[str, float] | None = None,
+    ) -> Record:
         text = encode_doc(doc)
         with self._write() as conn:
             # Inserts of one kind take turns, so seqs are committed in their order: a reader
@@ -110,6 +117,8 @@ class PostgresStore:
             ).fetchone()
             if row is None:
                 raise Conflict(f"{kind} {id!r} exists already")
+            if due:
+                _schedule(conn, due)
         return Record(kind, id, tenant, text, 1, int(row[0]))
 
     def get(self, kind: str, id: str, tenant: str | None) -> Record | None:
@@ -181,13 +190,8 @@ class PostgresStore:
     def schedule(self, entries: Mapping[str, float]) -> None:
         if not entries:
             return
-        with self._write() as conn, conn.cursor() as cursor:
-            # in key order: two instances scheduling overlapping keys lock them in one order
-            cursor.executemany(
-                "INSERT INTO due (key, at) VALUES (%s, %s)"
-                " ON CONFLICT (key) DO UPDATE SET at = excluded.at",
-                [(key, float(entries[key])) for key in sorted(entries)],
-            )
+        with self._write() as conn:
+            _schedule(conn, entries)
 
     def unschedule(self, keys: Sequence[str]) -> None:
         if keys:
@@ -225,3 +229,13 @@ class PostgresStore:
         self._journal.close()
         self._mark.close()
         self._pool.close()
+
+
+def _schedule(conn: Conn, entries: Mapping[str, float]) -> None:
+    with conn.cursor() as cursor:
+        # in key order: two instances scheduling overlapping keys lock them in one order
+        cursor.executemany(
+            "INSERT INTO due (key, at) VALUES (%s, %s)"
+            " ON CONFLICT (key) DO UPDATE SET at = excluded.at",
+            [(key, float(entries[key])) for key in sorted(entries)],
+        )

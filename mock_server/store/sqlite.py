@@ -172,7 +172,14 @@ class SqliteStore(sqlite_due.DueQueue):
                 raise
             self._cache.after_write(conn, start, region)
 
-    def insert(self, kind: str, tenant: str, id: str, doc: Mapping[str, Any]) -> Record:
+    def insert(
+        self,
+        kind: str,
+        tenant: str,
+        id: str,
+        doc: Mapping[str, Any],
+        due: Mapping[str, float] | None = None,
+    ) -> Record:
         text = encode_doc(doc)
         try:
             with self._write(kind) as conn:
@@ -180,6 +187,8 @@ class SqliteStore(sqlite_due.DueQueue):
                     "INSERT INTO records (kind, id, tenant, doc, version) VALUES (?, ?, ?, ?, 1)",
                     (kind, id, tenant, text),
                 )
+                if due:  # the due queue is never cached: the kind's region is all to forget
+                    sqlite_due.schedule(conn, due)
         except sqlite3.IntegrityError:  # the transaction is rolled back: nothing written
             raise Conflict(f"{kind} {id!r} exists already") from None
         assert cursor.lastrowid is not None  # an INSERT that wrote always sets it

@@ -57,6 +57,10 @@ async def redeliver(dispatcher: Dispatcher, store: Store, delivery_id: str) -> d
             raise Busy
         return {**doc, "state": deliveries.PENDING, "lease_until": None, "next_retry_at": None}
 
+    # queued a lease ahead before it reopens (a pending delivery is always queued): if this
+    # process dies before its attempt, the dispatcher sends it then
+    at = dispatcher.clock_now().timestamp() + dispatcher.lease
+    store.schedule({deliveries.due_key(delivery_id): at})
     try:
         record = store.update(deliveries.KIND, delivery_id, None, reopen)
     except Busy:

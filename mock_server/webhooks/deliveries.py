@@ -5,6 +5,10 @@ enqueues it once. Deliveries of one job go out in event order: the next one wait
 the one before it is delivered or given up (each carries its `chain`, the ids of every
 event of its webhook and job in order). Each pending delivery sits in the store's due queue
 at its next attempt; a closed one sits there until its retention ends, then is deleted.
+
+A pending delivery is in the due queue from the write that stores it until the write after
+the one that closes it, so a worker killed between any two writes leaves nothing lost: what
+it held, or what waits on what it closed, comes up again at the latest a lease later.
 """
 
 from __future__ import annotations
@@ -116,13 +120,12 @@ class Deliveries:
             "created_at": iso(due),
             "chain": [delivery_id_of(webhook["webhook_id"], job_id, e) for e in chain],
         }
+        # one leased to the caller is queued after its lease: if the caller dies, it goes out
+        queued = {due_key(delivery_id): due.timestamp() + (lease or 0)}
         try:
-            stored = self._store.insert(KIND, tenant, delivery_id, doc).doc
+            return self._store.insert(KIND, tenant, delivery_id, doc, queued).doc
         except Conflict:
             return None
-        if not lease:
-            self._store.schedule({due_key(delivery_id): due.timestamp()})
-        return stored
 
     def claim(self, record: Record, lease_seconds: float) -> Record | None:
         """Take the delivery for one attempt (across workers); None if someone else has it."""
@@ -148,22 +151,30 @@ class Deliveries:
         is not this caller's to send (another worker has it, it is closed or gone, or one
         before it in its chain is still pending). Its queue entry moves past the lease: if
         the sender dies mid-attempt, the delivery comes up again then."""
+        own = due_key(delivery_id)
         record = self._store.get(KIND, delivery_id, None)
-        if record is None or record.doc["state"] != PENDING:
-            self._store.unschedule([due_key(delivery_id)])
+        if record is None:
+            self._store.unschedule([own])
+            return None
+        if record.doc["state"] != PENDING:
+            # closed by another worker, or by one killed before it queued what follows the
+            # close: its retention's end is queued (again) before its own key goes
+            prune = due_keys.key(due_keys.PRUNE, KIND, delivery_id)
+            self._store.schedule({prune: now.timestamp() + self.retention})
+            self._store.unschedule([own])
             return None
         next_at = parse_iso(record.doc["next_attempt_at"])
         if next_at > now:  # attempted meanwhile by another worker: due at its retry
-            self._store.schedule({due_key(delivery_id): next_at.timestamp()})
+            self._store.schedule({own: next_at.timestamp()})
             return None
         if self.waiting(record.doc):
-            # the one before it queues it again when it closes (`record_attempt`). That close
-            # may come between the look and the unschedule (another worker): so look again
-            # after it, and a close missed here is one whose queueing comes after it.
-            self._store.unschedule([due_key(delivery_id)])
+            # the one before it queues it again when it closes (`record_attempt`); until then
+            # it is parked a lease ahead, not taken out, so a closer killed before that
+            # queueing delays it by a lease at most. A close between the look and the park
+            # (another worker) would be overwritten by the park: so look again after it.
+            self._store.schedule({own: now.timestamp() + lease_seconds})
             if not self.waiting(record.doc):
-                at = parse_iso(record.doc["next_attempt_at"]).timestamp()
-                self._store.schedule({due_key(delivery_id): at})
+                self._store.schedule({own: next_at.timestamp()})
             return None
         claimed = self.claim(record, lease_seconds)
         if claimed is not None:
@@ -197,8 +208,10 @@ class Deliveries:
                 record = self._store.get(KIND, later, None)
                 if record is not None and record.doc["state"] == PENDING:
                     entries[due_key(later)] = parse_iso(record.doc["next_attempt_at"]).timestamp()
-        self._store.unschedule([own])
+        # what follows is queued before its own key goes: a worker killed between the two
+        # leaves the key, whose next take sees the close and queues its retention again
         self._store.schedule(entries)
+        self._store.unschedule([own])
 
     def prune(self, delivery_id: str, now: datetime) -> bool:
         """Delete a closed delivery whose retention ended (a reopened one stays)."""

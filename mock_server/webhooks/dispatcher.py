@@ -94,6 +94,14 @@ class Dispatcher:
         self._finished = 0  # attempts of this process ended so far (a flush's round counter)
         self._tick_lock = anyio.Lock()
 
+    @property
+    def lease(self) -> float:
+        """Seconds a claim holds a delivery: longer than any one attempt takes."""
+        return self._lease
+
+    def clock_now(self) -> datetime:
+        return self._rt.clock.now()
+
     # --- enqueueing, called by the watches ------------------------------------------------
 
     def enqueue_finetune(self, job_id: str, now: datetime) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mock_server.errors import Conflict
 from mock_server.store.base import Store
 from mock_server.store.sqlite import SqliteStore
 from tests.store.helpers import KINDS, open_kind
@@ -47,6 +48,18 @@ def test_many_moves_keep_the_order(store: Store) -> None:
     expected = sorted((float((i * 7 + 4) % 100), f"k{i:03d}") for i in range(100))
     assert list(store.due(1000.0, 1000)) == [key for _, key in expected]
     assert list(store.due(9.0, 1000)) == [key for at, key in expected if at <= 9.0]
+
+
+def test_an_insert_queues_its_keys_in_the_same_write(store: Store) -> None:
+    mark = store.changes()
+    store.insert("delivery", "t", "d1", {"n": 1}, {"delivery d1": 10.0, "prune d1": 99.0})
+    assert store.changes() != mark
+    assert list(store.due(50.0, 10)) == ["delivery d1"]
+    store.schedule({"delivery d1": 70.0})
+    with pytest.raises(Conflict):  # nothing of a refused insert is written, its keys neither
+        store.insert("delivery", "t", "d1", {"n": 2}, {"delivery d1": 1.0, "other": 2.0})
+    assert list(store.due(100.0, 10)) == ["delivery d1", "prune d1"]
+    assert store.get("delivery", "d1", None).doc == {"n": 1}  # type: ignore[union-attr]
 
 
 def test_reset_empties_the_queue(store: Store) -> None:
