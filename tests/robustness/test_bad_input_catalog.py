@@ -341,7 +341,8 @@ def test_bad_input_is_refused_in_the_vendor_format_and_changes_nothing(
 
 
 def test_the_catalog_covers_every_class_of_bad_input() -> None:
-    """The issue's list, each with at least one row (a row's id names its class)."""
+    """Every class of bad input the project promises to answer well, each with at least one
+    row (a row's id names its class)."""
     classes = [
         "json-", "deep-", "50mb", "xml-to", "invalid-utf8", "headers-", "unicode-", "nul-",
         "seconds-", "unknown-field", "get-body", "traversal", "zip-", "signature-tampered",

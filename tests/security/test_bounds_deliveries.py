@@ -14,7 +14,7 @@ from mock_server.testing.live import LiveServer, start_server, stop_server
 from mock_server.testing.receiver import running_receiver
 from tests.finetune.helpers import doc_submit_body
 
-FAST_S = 1.0  # the bound; the slow target holds its attempt for 20 s
+FAST_S = 1.0  # a hang guard far above a fast answer; the slow target holds its attempt 20 s
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ from tests.security.hosts import dribbling_host
 
 DATASETS = Path(make_datasets.__file__).parent
 SLOW_SUBMITS = 50
-#: The issue's bound for the other tenant's calls; the slow path takes minutes.
+#: A hang guard for the other tenant's calls, far above a fast answer; the slow path takes
+#: minutes.
 FAST_S = 1.0
 
 
