@@ -6,7 +6,9 @@ What an operation costs comes from the config's cost table (see `CostTable`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,8 @@ from mock_server.tenancy import TenantIds, is_tenant_id
 
 _PREFIX = "credits:"
 _KNOWN = "credits-keys"  # every tenant whose credits were ever set, for admin views and export
+
+log = logging.getLogger("tunemock.credits")
 
 
 def _lookup(facts: Mapping[str, Any], dotted: str) -> Any:
@@ -157,13 +161,13 @@ class Credits:
         stored = self._store.get_meta(_KNOWN) or []
         return sorted({*self._per_tenant, *stored})
 
-    def charge(self, tenant: str, operation: str, facts: Mapping[str, Any]) -> None:
+    def charge(self, tenant: str, operation: str, facts: Mapping[str, Any]) -> float:
         """Take what the operation costs for this request (`facts`: its fields), or raise
-        InsufficientCredits and take nothing."""
+        InsufficientCredits and take nothing; what was taken."""
         cost = self.costs.cost_of(operation, facts)
         start = self.balance(tenant) if cost > 0 else None
         if start is None:  # free, or unlimited credits
-            return
+            return 0.0
 
         def take(current: Any) -> float:
             have = float(current) if current is not None else start
@@ -174,6 +178,32 @@ class Credits:
             return have - cost
 
         self._store.update_meta(_PREFIX + tenant, take)
+        return cost
+
+    def give_back(self, tenant: str, amount: float) -> None:
+        """Return what a charge took (a balance reset since stays reset)."""
+        self._store.update_meta(
+            _PREFIX + tenant, lambda now: None if now is None else float(now) + amount
+        )
+
+
+@contextmanager
+def charged(
+    credits: Credits | None, tenant: str, operation: str, facts: Mapping[str, Any]
+) -> Iterator[None]:
+    """The operation's cost taken for the block (InsufficientCredits: the block never runs),
+    and given back if the block raises: a request that fails after its charge (its job not
+    stored: the state database went away) bought nothing."""
+    taken = credits.charge(tenant, operation, facts) if credits is not None else 0.0
+    try:
+        yield
+    except BaseException:
+        if credits is not None and taken:
+            try:
+                credits.give_back(tenant, taken)
+            except Exception:  # the store that failed the block may fail this too
+                log.exception("could not give back %g credits of a failed %s", taken, operation)
+        raise
 
 
 def _unless_set(value: Any) -> Callable[[Any], Any]:

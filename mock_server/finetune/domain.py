@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from mock_server.clock import iso, parse_iso
-from mock_server.credits import Credits
+from mock_server.credits import Credits, charged
 from mock_server.datasets import DatasetRules
 from mock_server.errors import InvalidInput, NotFound
 from mock_server.lifecycle import Lifecycle, Transition, current, plan, plan_failure, serial
@@ -129,25 +129,21 @@ class FinetuneService:
     def submit(self, tenant: str, body: Mapping[str, Any], base_url: str) -> FinetuneJob:
         """Accept a validated submit body: apply the model's defaults, check the dataset,
         plan the lifecycle (a refused dataset fails the job when it leaves REQUESTED)."""
-        return self._jobs.insert(tenant, str(uuid.uuid4()), self._submitted(tenant, body, base_url))
-
-    def _submitted(self, tenant: str, body: Mapping[str, Any], base_url: str) -> dict[str, Any]:
-        """The stored doc of a new job (credits charged, dataset checked)."""
         request = apply_defaults(self._doc, self._submit_schema, body)
         branch = branch_for(self._doc, self._submit_schema, body)
         url = str(request["data_source_path"])
         self._intake.check_url(url)  # a URL nothing can read: 400, nothing charged or stored
-        if self._credits is not None:
-            self._credits.charge(tenant, KIND, request)  # refused: nothing else happens
-        problem = self._intake.check(url, self.dataset_rules(branch), tenant, base_url)
-        now = self._rt.clock.now()
-        durations = self._rt.timing.for_lifecycle(self.lifecycle.name)
-        planned = (
-            plan(self.lifecycle, now, durations)
-            if problem is None
-            else plan_failure(self.lifecycle, now, durations, problem)
-        )
-        return self._new_doc(request, branch, planned, base_url, None)
+        with charged(self._credits, tenant, KIND, request):
+            problem = self._intake.check(url, self.dataset_rules(branch), tenant, base_url)
+            now = self._rt.clock.now()
+            durations = self._rt.timing.for_lifecycle(self.lifecycle.name)
+            planned = (
+                plan(self.lifecycle, now, durations)
+                if problem is None
+                else plan_failure(self.lifecycle, now, durations, problem)
+            )
+            doc = self._new_doc(request, branch, planned, base_url, None)
+            return self._jobs.insert(tenant, str(uuid.uuid4()), doc)
 
     def preload(
         self,

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mock_server.clock import iso, parse_iso
-from mock_server.credits import Credits
+from mock_server.credits import Credits, charged
 from mock_server.errors import Forbidden, InvalidInput, NotFound
 from mock_server.finetune.domain import FinetuneService
 from mock_server.lifecycle import Lifecycle, Transition, current, plan, plan_failure, serial
@@ -132,8 +132,6 @@ class InferenceService:
         schema = op.raw["requestBody"]["content"]["application/json"]["schema"]
         params = dict(apply_defaults(self._rt.spec.documents[op.family], schema, body))
         self.check_model(tenant, str(params["finetune_id"]))
-        if self._credits is not None:
-            self._credits.charge(tenant, KIND, params)
         return params
 
     def processing_time(self, params: Mapping[str, Any]) -> float:
@@ -150,6 +148,9 @@ class InferenceService:
     ) -> tuple[dict[str, Any], float]:
         """(params, simulated seconds) for a v1 call; ContentBlocked for a blocked prompt."""
         params = self.prepare(tenant, body, op)
+        # charged before the prompt check, as v2 is: its blocked prompt fails a stored job
+        if self._credits is not None:
+            self._credits.charge(tenant, KIND, params)
         problem = self.blocked(str(params.get("prompt", "")))
         if problem:
             raise ContentBlocked(problem)
@@ -158,11 +159,13 @@ class InferenceService:
     # --- v2 ------------------------------------------------------------------------------
 
     def submit(self, tenant: str, body: Mapping[str, Any], op: Operation) -> InferenceJob:
-        return self._jobs.insert(tenant, str(uuid.uuid4()), self._submitted(tenant, body, op))
-
-    def _submitted(self, tenant: str, body: Mapping[str, Any], op: Operation) -> dict[str, Any]:
-        """The stored doc of a new v2 request (model checked, credits charged)."""
         params = self.prepare(tenant, body, op)
+        with charged(self._credits, tenant, KIND, params):
+            doc = self._submitted(params, op)
+            return self._jobs.insert(tenant, str(uuid.uuid4()), doc)
+
+    def _submitted(self, params: Mapping[str, Any], op: Operation) -> dict[str, Any]:
+        """The stored doc of a new v2 request (its model checked, its parameters defaulted)."""
         now = self._rt.clock.now()
         durations = {
             **self._rt.timing.for_lifecycle(self.lifecycle.name),

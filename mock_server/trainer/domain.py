@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mock_server.clock import iso, parse_iso
-from mock_server.credits import Credits
+from mock_server.credits import Credits, charged
 from mock_server.datasets.fetch import fetch_public
 from mock_server.datasets.inspect import DatasetProblem
 from mock_server.datasets.intake import parse_url
@@ -114,12 +114,13 @@ class TrainerService:
         urls = [str(u) for u in values.get("image_urls", [])] if not files else []
         if urls and self._rt.config.datasets == "fetch":
             self._check_urls(urls)
-        self._credits.charge(tenant, KIND, values)
-        job_id = uuid.uuid4().hex
-        values["image_count"] = len(files) or len(urls)
-        now = self._rt.clock.now()
-        durations = self._rt.timing.for_lifecycle(self.lifecycle.name)
-        return self._store(tenant, job_id, values, plan(self.lifecycle, now, durations), base_url)
+        with charged(self._credits, tenant, KIND, values):
+            job_id = uuid.uuid4().hex
+            values["image_count"] = len(files) or len(urls)
+            now = self._rt.clock.now()
+            durations = self._rt.timing.for_lifecycle(self.lifecycle.name)
+            planned = plan(self.lifecycle, now, durations)
+            return self._store(tenant, job_id, values, planned, base_url)
 
     def preload(
         self,
