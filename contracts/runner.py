@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from contracts.errors import Unreachable
 from contracts.report import Outcome, Report
 from contracts.settings import (
     SAFE_MAX_REQUESTS,
@@ -30,6 +31,8 @@ from contracts.target import BudgetExhausted, Target, is_loopback
 from mock_server.spec import load_specs
 from mock_server.spec.loader import VENDOR_FAMILIES
 
+#: The check of a call that got no HTTP answer (the target gone, a URL it handed out dead).
+ANSWERS = "url_answers"
 #: The family whose jobs the stateful groups drive (lifecycle, presign, tenancy, ...).
 FINETUNE_FAMILY = "segmind-finetune"
 
@@ -86,6 +89,8 @@ def run_checks(
             except BudgetExhausted as stop:
                 report.add_note(str(stop))
                 break
+            except Unreachable as silent:  # the target's finding: the group cannot go on
+                report.add(Outcome(group, ANSWERS, silent.operation, False, str(silent)))
             except Exception as exc:  # one group's crash never ends the run
                 report.add(
                     Outcome(group, "harness_error", group, False, f"{type(exc).__name__}: {exc}")

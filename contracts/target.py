@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from contracts.errors import Unreachable
 from contracts.repro import curl_of
 from mock_server.spec import Operation, SpecBundle
 
@@ -54,6 +55,12 @@ class BudgetExhausted(Exception):
 class RateLimited(BudgetExhausted):
     """The target still answers 429 once the harness's patience is spent: the run stops
     there (a note, not a contract failure: rate limits are the target's right)."""
+
+
+def shown_url(base_url: str, path: str) -> str:
+    """A URL as a report shows it: without its query, which may hold a signature."""
+    full = path if path.startswith(("http://", "https://")) else base_url + path
+    return str(httpx.URL(full).copy_with(query=None))
 
 
 def retry_after(response: httpx.Response) -> float:
@@ -128,7 +135,12 @@ class Target:
             time.sleep(wait)
         self.requests += 1
         self._last = time.monotonic()
-        response = self.client.request(method, path, headers=headers, **kw)
+        try:
+            response = self.client.request(method, path, headers=headers, **kw)
+        except httpx.TransportError as exc:
+            reason = " ".join(str(exc).split()) or "no detail"
+            called = f"{method} {shown_url(self.base_url, path)}"
+            raise Unreachable(called, f"{type(exc).__name__}: {reason}") from exc
         with contextlib.suppress(httpx.StreamError):  # keep the sent body for reports/checks
             response.request.read()
         return response

@@ -19,6 +19,7 @@ from contracts.report import Report
 from contracts.suites.presign import Presign
 from mock_server.testing.live import LiveServer, start_server, stop_server
 from tests.harness.test_observed_mode import Edit, Exchange, describe, hiding_proxy, observed
+from tests.security.hosts import closed_port
 
 _STATUS = re.compile(rb'"status"\s*:\s*"([A-Z_]+)"')
 
@@ -162,3 +163,27 @@ def test_a_job_stuck_past_the_budget_fails_naming_its_state_and_how_long(
     assert stuck[0].operation == "finetune lifecycle"
     assert re.search(r"still REQUESTED after \d+\.\d s in that state", stuck[0].message or "")
     assert "within 6 s" in (stuck[0].message or "")
+
+
+def test_a_handed_out_url_nothing_answers_fails_naming_it_without_its_signature(
+    real_clock_mock: LiveServer,
+) -> None:
+    dead = closed_port()
+
+    def dead_upload_url(exchange: Exchange) -> None:
+        if exchange.path.startswith("/finetune/request/upload/pre-signed-url"):
+            exchange.answer = re.sub(
+                rb'"presigned_url"\s*:\s*"http://[^/]+',
+                f'"presigned_url": "http://127.0.0.1:{dead}'.encode(),
+                exchange.answer,
+            )
+
+    with hiding_proxy(real_clock_mock.base_url, after=dead_upload_url) as url:
+        report = observed(url, specs=["segmind-finetune"], max_examples=1)
+    silent = [f for f in report.failures if f.check == "url_answers"]
+    assert silent, describe(report)  # one per group that uploads (each its own key's URL)
+    for failure in silent:
+        assert failure.operation.startswith(f"PUT http://127.0.0.1:{dead}/")
+        assert "?" not in failure.operation  # the signature stays out of the report
+        assert "ConnectError" in (failure.message or "")
+    assert not [f for f in report.failures if f.check == "harness_error"], describe(report)
