@@ -25,6 +25,16 @@ def test_broken_doc_example_fails_for_its_documented_reason(
     assert problems, f"marked negative ({example.negative}) but validates"
 
 
+def test_the_first_example_of_every_response_validates() -> None:
+    """Prism and Microcks answer a response's first example: it must hold."""
+    first: dict[tuple[str, str], SpecExample] = {}
+    for example in _ALL:
+        if "/responses/" in example.pointer:
+            first.setdefault((example.family, example.pointer), example)
+    assert first
+    assert [e.where for e in first.values() if e.negative] == []
+
+
 def test_the_three_submit_curl_bodies_are_kept_verbatim_as_negatives(
     bundle: SpecBundle, seed_text: dict[str, str]
 ) -> None:
