@@ -83,6 +83,15 @@ EXIT_INTERRUPTED = 130
     help="The URL to register for webhooks when the target cannot reach the receiver "
     "directly (a tunnel or public address forwarding to it).",
 )
+@click.option(
+    "--family-url",
+    "family_urls",
+    multiple=True,
+    metavar="FAMILY=URL",
+    callback=lambda _ctx, _param, given: _family_urls(given),
+    help="Where one API family is served when not at --base-url as tunemock mounts it "
+    "(e.g. lora-trainer=https://trainer.example: the second provider's own host).",
+)
 def check(
     base_url: str,
     api_key: str,
@@ -99,10 +108,11 @@ def check(
     webhook_host: str,
     webhook_port: int,
     webhook_url: str | None,
+    family_urls: dict[str, str],
 ) -> None:
     """Check an API against the contract; exit 0 only when no check failed."""
     try:
-        preflight(base_url, specs)
+        preflight(base_url, specs, family_urls)
     except HarnessError as problem:
         click.echo(f"tunemock check: {problem}", err=True)
         sys.exit(EXIT_USAGE)
@@ -132,6 +142,7 @@ def check(
                 seed=seed,
                 webhook_host=webhook_host,
                 webhook_port=webhook_port,
+                family_urls=family_urls,
                 **options,
             )
         except KeyboardInterrupt as stop:
@@ -149,3 +160,14 @@ def finish(report: Report, strict: bool, junit: Path | None, report_dir: Path | 
     if report_dir:
         write_json(report, report_dir, strict=strict)
     print_summary(report, strict=strict)
+
+
+def _family_urls(given: tuple[str, ...]) -> dict[str, str]:
+    """`FAMILY=URL` pairs (a family and its URL are checked by the preflight)."""
+    found: dict[str, str] = {}
+    for pair in given:
+        family, sep, url = pair.partition("=")
+        if not sep or not family or not url:
+            raise click.BadParameter(f"{pair!r} is not FAMILY=URL", param_hint="--family-url")
+        found[family] = url
+    return found

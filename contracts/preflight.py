@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 import httpx
@@ -17,24 +17,24 @@ from mock_server.spec.loader import VENDOR_FAMILIES
 PROBE_SECONDS = 4.0
 
 
-def check_specs(specs: Sequence[str]) -> None:
+def check_specs(specs: Sequence[str], option: str = "--spec") -> None:
     """Every name is a known API family; otherwise one line with the known names."""
     for name in specs:
         if name not in VENDOR_FAMILIES:
             close = difflib.get_close_matches(name, VENDOR_FAMILIES, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise BadArguments(
-                f"unknown --spec {name!r}{hint}; known: {', '.join(VENDOR_FAMILIES)}"
+                f"unknown {option} {name!r}{hint}; known: {', '.join(VENDOR_FAMILIES)}"
             )
 
 
-def check_base_url(base_url: str) -> None:
+def check_base_url(base_url: str, option: str = "--base-url") -> None:
     """An absolute http(s) URL with a host: `127.0.0.1:8020` parses as a path (or a scheme
     named after the host), and every request would go nowhere."""
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadArguments(
-            f"--base-url {base_url!r} is not an http(s) URL with a host; "
+            f"{option} {base_url!r} is not an http(s) URL with a host; "
             f"did you mean http://{base_url.split('://')[-1]}?"
         )
 
@@ -66,8 +66,14 @@ def check_reachable(base_url: str) -> None:
         raise TargetUnusable(f"cannot check {base_url}: {type(error).__name__}: {reason}")
 
 
-def preflight(base_url: str, specs: Sequence[str] = ()) -> None:
+def preflight(
+    base_url: str, specs: Sequence[str] = (), family_urls: Mapping[str, str] | None = None
+) -> None:
     """Raise BadArguments or TargetUnusable (one line each) when the run cannot be useful."""
     check_specs(specs)
+    check_specs(list(family_urls or {}), "--family-url")
     check_base_url(base_url)
-    check_reachable(base_url)
+    for family, url in (family_urls or {}).items():
+        check_base_url(url, f"--family-url {family}=")
+    for url in (base_url, *(family_urls or {}).values()):
+        check_reachable(url)

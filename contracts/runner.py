@@ -3,7 +3,7 @@ tunemock's admin API is steered (its clock moves); any other is observed (real t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from contracts.errors import Unreachable
@@ -51,16 +51,21 @@ def run_checks(
     wait: float | None = None,
     poll: float | None = None,
     other_api_key: str | None = None,
+    family_urls: Mapping[str, str] | None = None,
 ) -> Report:
     """Check `base_url` against the contract; safe mode is the default off loopback.
-    `wait`/`poll` default to the documented durations (seconds, see contracts.settings)."""
+    `wait`/`poll` default to the documented durations (seconds, see contracts.settings).
+    `family_urls`: families served elsewhere than `base_url` at tunemock's mount (the
+    second provider's trainer on its own host), by family name."""
     unknown = [name for name in specs or () if name not in VENDOR_FAMILIES]
     if unknown:
         raise ValueError(
             f"unknown spec {', '.join(map(repr, unknown))}; known: {', '.join(VENDOR_FAMILIES)}"
         )
     families = list(specs or VENDOR_FAMILIES)
-    safe = (not is_loopback(base_url)) if safe is None else safe
+    elsewhere = dict(family_urls or {})
+    if safe is None:
+        safe = not all(map(is_loopback, [base_url, *elsewhere.values()]))
     settings = RunSettings(
         wait=default_wait(base_url) if wait is None else wait,
         poll=default_poll(base_url) if poll is None else poll,
@@ -78,6 +83,7 @@ def run_checks(
         safe,
         max_requests=SAFE_MAX_REQUESTS if safe else None,
         min_interval=SAFE_MIN_INTERVAL if safe else 0.0,
+        family_urls=elsewhere,
     )
     report = Report(base_url=target.base_url, safe=safe)
     try:

@@ -92,6 +92,8 @@ class Target:
     client: httpx.Client = field(init=False)
     _last: float = 0.0
     rate_limited_seconds: float = 0.0  # waited on 429s so far (bounded by RATE_LIMIT_PATIENCE)
+    #: families served elsewhere than base_url plus tunemock's mount (the spec's server path)
+    family_urls: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -99,6 +101,16 @@ class Target:
 
     def close(self) -> None:
         self.client.close()
+
+    def at(self, op: Operation, path: str | None = None) -> str:
+        """Where `op` is called: `path` (the spec's, placeholders filled; by default its
+        template) under its family's URL when one is given, else under the base URL at the
+        family's mount on tunemock. A URL the target handed out is called as it is."""
+        path = op.path if path is None else path
+        if path.startswith(("http://", "https://")):
+            return path
+        elsewhere = self.family_urls.get(op.family)
+        return f"{elsewhere.rstrip('/')}{path}" if elsewhere else f"{op.prefix}{path}"
 
     def request(
         self, method: str, path: str, *, key: str | None = None, auth: bool = True, **kw: Any

@@ -113,10 +113,11 @@ class Suite:
     def call(
         self, operation_id: str, path: str | None = None, *, valid: bool = False, **kw: Any
     ) -> httpx.Response:
-        """Request an operation and check its answer against the contract. `valid`: the
+        """Request an operation (at `path`, the spec's with its placeholders filled, or a URL
+        the target handed out) and check its answer against the contract. `valid`: the
         request is one the contract accepts, so it must succeed (the positive group)."""
         op = self.spec.operation(operation_id)
-        response = self.target.request(op.method, path or op.mock_path, **kw)
+        response = self.target.request(op.method, self.target.at(op, path), **kw)
         self.conforms(op, response)
         if valid:
             self.succeeded(op, response)

@@ -97,7 +97,7 @@ class LinkWorkflows(Suite):
                 authenticate, request_kw = request_from_case(case, suite.target.base_url)
                 response = suite.target.request(
                     op.method,
-                    f"{op.prefix}{case.formatted_path}",
+                    suite.target.at(op, case.formatted_path),
                     key=suite.key,
                     auth=authenticate,
                     **request_kw,

@@ -90,8 +90,8 @@ class Positive(Suite):
         media, body = first_example(op)
         fill = self.fill()
         missing = [k for k in body if k in fill and fill[k] is None]
-        path, params = op.mock_path, {}
-        for name in re.findall(r"{(\w+)}", op.mock_path):
+        path, params = op.path, {}
+        for name in re.findall(r"{(\w+)}", op.path):
             value = self.path_ids.get(name)
             if value is None:
                 missing.append(name)
@@ -140,7 +140,7 @@ class Positive(Suite):
     def _uses_owner(self, op: Operation, body: Mapping[str, Any]) -> bool:
         """Requests on the lifecycle group's jobs go out under the key that owns them."""
         owned = {"request_id", "finetune_id", "cloud_storage_url"}
-        return bool(owned & set(body)) or "{request_id}" in op.mock_path
+        return bool(owned & set(body)) or "{request_id}" in op.path
 
     def _multipart(self, body: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
         """Form fields and files. Image URLs would make the target fetch from the

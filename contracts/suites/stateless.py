@@ -52,7 +52,7 @@ class Stateless(Suite):
     def _exercise(self, op: Operation, case: Any, mode: Any) -> None:
         authenticate, request_kw = request_from_case(case, self.target.base_url)
         key = self.target.tenant("fuzz") if self.target.is_mock else None
-        path = f"{op.prefix}{case.formatted_path}"
+        path = self.target.at(op, case.formatted_path)
         try:
             response = self.target.request(
                 op.method, path, key=key, auth=authenticate, **request_kw

@@ -67,3 +67,16 @@ def test_an_unreachable_target_is_one_line() -> None:
 def test_a_known_spec_and_a_reachable_target_pass_the_preflight() -> None:
     with fixed_server(404, b'{"error": "not here"}') as url:
         preflight(url, ["segmind-platform"])  # a 404 is still an HTTP API answering
+
+
+def test_a_family_url_is_preflighted_like_the_base_url() -> None:
+    with fixed_server(404, b'{"error": "not here"}') as url:
+        closed = f"http://127.0.0.1:{free_port()}"
+        misspelt = tunemock_check("--base-url", url, "--family-url", f"lora-trainr={url}")
+        no_scheme = tunemock_check("--base-url", url, "--family-url", "lora-trainer=127.0.0.1:1")
+        silent = tunemock_check("--base-url", url, "--family-url", f"lora-trainer={closed}")
+        preflight(url, [], {"lora-trainer": url})
+    assert misspelt.returncode == no_scheme.returncode == silent.returncode == 2
+    assert "unknown --family-url 'lora-trainr' (did you mean lora-trainer?)" in only_line(misspelt)
+    assert "--family-url lora-trainer= '127.0.0.1:1'" in only_line(no_scheme)
+    assert only_line(silent).startswith(f"tunemock check: cannot connect to {closed}")

@@ -153,3 +153,23 @@ def test_observed_mode_passes_the_real_clock_mock_behind_a_proxy_hiding_the_admi
         ("positive", "valid_request_succeeds"),
         ("webhooks", "webhook_events_in_order"),
     } <= checks
+
+
+def test_a_family_on_a_host_of_its_own_is_checked_there(real_clock_mock: LiveServer) -> None:
+    def segmind_only(exchange: Exchange) -> None:  # the trainer is not Segmind's
+        if exchange.path.startswith("/lora-trainer"):
+            exchange.path = "/not-here" + exchange.path
+
+    # the trainer served at the root of a host of its own, as its provider serves it
+    with (
+        hiding_proxy(f"{real_clock_mock.base_url}/lora-trainer") as trainer,
+        hiding_proxy(real_clock_mock.base_url, before=segmind_only) as segmind,
+    ):
+        there = observed(
+            segmind, specs=["lora-trainer"], family_urls={"lora-trainer": trainer}, max_examples=1
+        )
+        mounted = observed(segmind, specs=["lora-trainer"], max_examples=1)
+    assert there.ok, describe(there)
+    assert len([o for o in there.outcomes if o.suite == "positive" and o.passed]) == 2
+    # without it, the trainer is looked for at tunemock's mount on the base URL: not there
+    assert not mounted.ok
