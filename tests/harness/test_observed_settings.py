@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from contracts import run_checks
 from contracts.report import Report
 from contracts.settings import (
     LOOPBACK_WAIT,
@@ -20,6 +21,7 @@ from contracts.settings import (
 from contracts.suites.webhooks import Webhooks
 from contracts.target import Target
 from mock_server.spec import load_specs
+from tests.harness.stub import fixed_server
 
 REMOTE = "https://api.segmind.example"
 
@@ -70,3 +72,14 @@ def test_webhooks_need_a_reachable_url_off_loopback(remote: Target) -> None:
     assert remote.requests == 0
     public = RunSettings(wait=1, poll=1, webhook_url="https://tunnel.example/hook")
     assert Webhooks(remote, report, public).unreachable() is None
+
+
+def test_a_family_off_loopback_makes_the_whole_run_safe_by_default() -> None:
+    with fixed_server(404, b'{"error": "not here"}') as local:
+        # the trainer's host is never called: only the platform family runs
+        away = run_checks(
+            local, specs=["segmind-platform"], max_examples=1,
+            family_urls={"lora-trainer": REMOTE},
+        )  # fmt: skip
+        home = run_checks(local, specs=["segmind-platform"], max_examples=1)
+    assert (away.safe, home.safe) == (True, False)
