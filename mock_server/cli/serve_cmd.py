@@ -18,6 +18,7 @@ from uvicorn.supervisors import Multiprocess
 from mock_server.app import create_app
 from mock_server.asgi import CONFIG_ENV, MASTER_ENV
 from mock_server.cli.processes import PortTaken, bind
+from mock_server.cli.upgrades import quiet_upgrade_warnings
 from mock_server.config import Config, build_config
 from mock_server.errors import TunemockError
 from mock_server.http.admin_guard import default_allowed_hosts, is_loopback
@@ -27,7 +28,7 @@ from mock_server.store.factory import described
 
 #: The mock serves no WebSocket route: without a WebSocket library loaded, uvicorn answers
 #: an upgrade as the plain HTTP request it also is (the vendor's 404), and a start does not
-#: wait for the library's import
+#: wait for the library's import (its warnings about it: cli.upgrades)
 NO_WEBSOCKETS = "none"
 
 
@@ -253,6 +254,7 @@ def serve(
     click.echo(banner(config, list(VENDOR_FAMILIES)), err=True)
     if config.workers == 1:
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws=NO_WEBSOCKETS))
+        quiet_upgrade_warnings()  # after uvicorn's logging set-up
         # uvicorn raises the Ctrl-C it caught once it has stopped; a stop is no error
         with contextlib.suppress(KeyboardInterrupt):
             server.run(sockets=[sock])

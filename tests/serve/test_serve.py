@@ -70,6 +70,26 @@ def test_serve_starts_on_defaults_and_prints_a_banner() -> None:
     assert "segmind-finetune" in output
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_websocket_upgrade_is_answered_as_http_without_warnings(
+    workers: str, tmp_path: Path
+) -> None:
+    server = start_server("--workers", workers, "--state", str(tmp_path / "s.db"))
+    upgrade = {
+        "connection": "Upgrade",
+        "upgrade": "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
+    try:
+        health = httpx.get(f"{server.base_url}/_mock/health", headers=upgrade)
+        listing = httpx.get(f"{server.base_url}/finetune/request/list", headers=upgrade)
+    finally:
+        output = stop_server(server)
+    assert (health.status_code, listing.status_code) == (200, 401)
+    assert "Unsupported upgrade" not in output and "WebSocket library" not in output, output
+
+
 async def test_paths_no_route_can_hold_are_still_vendor_404s(
     mock_client: httpx.AsyncClient,
 ) -> None:
