@@ -124,7 +124,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Star
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         webhooks = services.webhooks
         # deliveries a stopped or killed process left queued past their lease go out now
-        await anyio.to_thread.run_sync(webhooks.deliveries.recover)
+        await anyio.to_thread.run_sync(webhooks.recover)
         async with anyio.create_task_group() as background:
             background.start_soon(webhooks.run, config.dispatch_interval)
             yield

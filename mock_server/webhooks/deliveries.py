@@ -48,6 +48,11 @@ def retryable(status: int | None) -> bool:
     return status is None or status >= 500 or status in (408, 429)
 
 
+#: Set in a state once every pending delivery in it is known to have its due key.
+KEPT_QUEUED_META = "webhooks.deliveries_kept_queued"
+#: Due keys a start reads at most to send what a stopped process parked.
+RECOVER_KEYS = 10_000
+
 #: How long a closed delivery stays in the log (mock clock), unless configured otherwise.
 RETENTION_SECONDS = 7 * 24 * 3600.0
 
@@ -275,21 +280,43 @@ class Deliveries:
     def all(self, tenant: str | None = None) -> Sequence[Record]:
         return self._store.list(KIND, tenant)
 
-    def recover(self) -> int:
-        """At a start: queue again every pending delivery no live lease holds. A process that
-        died after moving a delivery's queue entry past the lease (while it waited for a
-        send slot) but before claiming it would otherwise hold it back for the whole lease;
-        a delivery another worker holds keeps its lease (its claim guards the send)."""
-        wall = utc_now()
-        found: dict[str, float] = {}
-        for record in self._store.list(KIND, None):
-            doc = record.doc
-            lease = doc.get("lease_until")
-            if doc["state"] == PENDING and not (lease and parse_iso(lease) > wall):
-                found[due_key(record.id)] = parse_iso(doc["next_attempt_at"]).timestamp()
+    def recover(self, lease_seconds: float, now: datetime) -> int:
+        """At a start: what a stopped or killed process parked a lease ahead (waiting for a
+        send slot, or in flight) and no live lease holds goes out now, not a lease later;
+        how many were queued again. Only keys due within a lease are read (at most
+        RECOVER_KEYS: any beyond come up when their lease ends anyway), so a start costs
+        what was in flight, not every delivery kept."""
+        found = self._queue_unkept() if not self._store.get_meta(KEPT_QUEUED_META) else {}
+        horizon = now.timestamp() + lease_seconds
+        for text in self._store.due(horizon, RECOVER_KEYS):
+            key = due_keys.parse(text)
+            if key is None or key.what != due_keys.DELIVERY or key.kind != KIND:
+                continue
+            record = self._store.get(KIND, key.id, None)
+            if record is not None and self._unheld(record.doc, utc_now()):
+                found[text] = parse_iso(record.doc["next_attempt_at"]).timestamp()
         if found:
             self._store.schedule(found)
         return len(found)
+
+    def _queue_unkept(self) -> dict[str, float]:
+        """Once per state: every pending delivery no live lease holds, read in full. A state
+        written before each pending delivery was kept in the due queue may hold some with no
+        key at all; after this pass, and ever since, every one has its key."""
+        wall = utc_now()
+        found = {
+            due_key(record.id): parse_iso(record.doc["next_attempt_at"]).timestamp()
+            for record in self._store.list(KIND, None)
+            if self._unheld(record.doc, wall)
+        }
+        self._store.set_meta(KEPT_QUEUED_META, True)
+        return found
+
+    @staticmethod
+    def _unheld(doc: Mapping[str, Any], wall: datetime) -> bool:
+        """Pending, and no live lease holds it (its claim guards a send in flight)."""
+        lease = doc.get("lease_until")
+        return bool(doc["state"] == PENDING and not (lease and parse_iso(lease) > wall))
 
 
 def sdk_log_entries(doc: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -102,6 +102,10 @@ class Dispatcher:
     def clock_now(self) -> datetime:
         return self._rt.clock.now()
 
+    def recover(self) -> int:
+        """At a start: what a stopped process parked goes out now (Deliveries.recover)."""
+        return self.deliveries.recover(self._lease, self._rt.clock.now())
+
     # --- enqueueing, called by the watches ------------------------------------------------
 
     def enqueue_finetune(self, job_id: str, now: datetime) -> int:
