@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,11 @@ from mock_server.store.sqlite import SqliteStore
 
 #: The stores every contract test runs against.
 KINDS = ["memory", "sqlite", "postgresql"]
+
+
+def set_field(key: str, value: Any) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+    """A store change that sets one field of the doc."""
+    return lambda doc: {**doc, key: value}
 
 
 def open_kind(kind: str, path: Path, request: pytest.FixtureRequest) -> Store:
