@@ -1,31 +1,23 @@
 """The SQLite store's read cache (store.sqlite_cache): a request never reads from before a
 commit another connection or process made before it arrived, nor from before its own
-process's writes, and an unchanged file is not read again.
+process's writes, and an unchanged file is not read again. (Its locks: test_sqlite_locks.py;
+its views: test_sqlite_views.py.)
 
-Each request is a task with a context of its own; `new_request(...)` runs a call in a fresh
-context as the server runs each request."""
+Each request is a task with a context of its own; `new_request(...)` (tests.store.helpers)
+runs a call in a fresh context as the server runs each request."""
 
 from __future__ import annotations
 
-import contextvars
 import sqlite3
-import subprocess
-import sys
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
-from mock_server.store import sqlite_cache
 from mock_server.store.sqlite import SqliteStore
 from mock_server.store.sqlite_cache import ReadCache
-from tests.finetune.helpers import doc_submit_body
-from tests.fixtures.server import KEY_A, running_app
-from tests.store.helpers import traced_store
-
-T = TypeVar("T")
+from tests.store.helpers import cache_on, new_request, selects, traced_connect, traced_store
 
 
 @pytest.fixture
@@ -36,10 +28,6 @@ def pair(tmp_path: Path) -> Iterator[tuple[SqliteStore, SqliteStore]]:
     yield first, second
     first.close()
     second.close()
-
-
-def new_request(call: Callable[[], T]) -> T:
-    return contextvars.Context().run(call)
 
 
 def _reads(store: SqliteStore) -> tuple[Any, ...]:
@@ -116,14 +104,8 @@ def test_a_cached_read_is_still_each_readers_own_copy(tmp_path: Path) -> None:
         store.close()
 
 
-def _cache_on(path: Path) -> tuple[ReadCache, sqlite3.Connection]:
-    SqliteStore(path).close()  # the schema
-    writer = sqlite3.connect(path, isolation_level=None)
-    return ReadCache(lambda: sqlite3.connect(path, check_same_thread=False)), writer
-
-
 def test_an_unchanged_file_is_not_read_again(tmp_path: Path) -> None:
-    cache, writer = _cache_on(tmp_path / "s.db")
+    cache, writer = cache_on(tmp_path / "s.db")
     loads: list[str] = []
 
     def load() -> str:
@@ -142,7 +124,7 @@ def test_an_unchanged_file_is_not_read_again(tmp_path: Path) -> None:
 
 
 def test_a_commit_during_a_read_is_noticed_by_the_next_read(tmp_path: Path) -> None:
-    cache, writer = _cache_on(tmp_path / "s.db")
+    cache, writer = cache_on(tmp_path / "s.db")
     values = iter(["before the commit", "after it"])
 
     def load_while_another_commits() -> str:
@@ -170,7 +152,7 @@ def test_the_cache_stays_within_its_size(tmp_path: Path) -> None:
 
 def test_a_read_that_started_before_a_commit_never_overwrites_a_newer_one(tmp_path: Path) -> None:
     # two threads, interleaved: the slow read began before the commit, the quick one after
-    cache, writer = _cache_on(tmp_path / "s.db")
+    cache, writer = cache_on(tmp_path / "s.db")
 
     def slow_load() -> str:
         writer.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")
@@ -186,19 +168,10 @@ def test_a_read_that_started_before_a_commit_never_overwrites_a_newer_one(tmp_pa
     writer.close()
 
 
-def _traced(path: Path, statements: list[str]) -> Callable[[], sqlite3.Connection]:
-    def connect() -> sqlite3.Connection:
-        conn = sqlite3.connect(path, check_same_thread=False)
-        conn.set_trace_callback(statements.append)
-        return conn
-
-    return connect
-
-
 def test_a_cached_read_asks_only_whether_the_file_changed(tmp_path: Path) -> None:
     SqliteStore(tmp_path / "s.db").close()
     statements: list[str] = []
-    cache = ReadCache(_traced(tmp_path / "s.db", statements))
+    cache = ReadCache(traced_connect(tmp_path / "s.db", statements))
     writer = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
     assert cache.read("r", "a", lambda: "a") == "a"
     opened = len(statements)
@@ -212,7 +185,7 @@ def test_a_cached_read_asks_only_whether_the_file_changed(tmp_path: Path) -> Non
 
 
 def test_a_commit_within_one_request_is_read_by_its_next_read(tmp_path: Path) -> None:
-    cache, writer = _cache_on(tmp_path / "s.db")
+    cache, writer = cache_on(tmp_path / "s.db")
 
     def request() -> list[str]:
         first = cache.read("r", "a", lambda: "a")
@@ -230,7 +203,7 @@ def test_without_wal_every_read_asks_sqlite(tmp_path: Path) -> None:
     writer.execute("PRAGMA journal_mode=DELETE")
     writer.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
     statements: list[str] = []
-    cache = ReadCache(_traced(path, statements))
+    cache = ReadCache(traced_connect(path, statements))
     assert cache.read("r", "a", lambda: "a") == "a"
     assert cache.read("r", "a", lambda: "not read: cached") == "a"
     assert statements.count("PRAGMA data_version") == 2
@@ -269,10 +242,6 @@ def test_a_read_right_after_close_finds_the_store_closed(tmp_path: Path) -> None
         new_request(request)
 
 
-def _selects(statements: list[str]) -> list[str]:
-    return [s for s in statements if s.startswith("SELECT")]
-
-
 def test_an_own_write_drops_only_what_it_changed(tmp_path: Path) -> None:
     store, statements = traced_store(tmp_path / "s.db")
     try:
@@ -284,14 +253,14 @@ def test_an_own_write_drops_only_what_it_changed(tmp_path: Path) -> None:
 
         store.insert("finetune", "alice", "a", {"n": 1})  # a submit
         assert reads() == ({"offset": 1}, 1)
-        assert _selects(statements) == []  # neither read again
+        assert selects(statements) == []  # neither read again
         assert store.count("finetune", None) == 1  # the written kind is
         assert store.get("finetune", "a", None) is not None
 
         store.set_meta("clock", {"offset": 2})
         statements.clear()
         assert reads() == ({"offset": 2}, 1)
-        assert len(_selects(statements)) == 1  # only the written key
+        assert len(selects(statements)) == 1  # only the written key
     finally:
         store.close()
 
@@ -311,7 +280,7 @@ def test_a_journal_batch_drops_nothing_read(tmp_path: Path) -> None:
         assert any(s.startswith("INSERT INTO journal") for s in statements)
         statements.clear()
         assert _reads(store) == (({"n": 1}, 1), 1, 1, {"offset": 1})
-        assert _selects(statements) == []
+        assert selects(statements) == []
     finally:
         store.close()
 
@@ -356,200 +325,3 @@ def test_an_own_write_after_an_unseen_commit_drops_everything(
     second.set_meta("clock", {"offset": 5})  # not read by `first` yet
     OWN_WRITES[write](first)  # a journal batch commits when the journal is read
     assert first.get_meta("clock") == {"offset": 5}
-
-
-# --- the -shm file's descriptor never drops SQLite's locks ---------------------------------
-# Closing any descriptor of a file drops every POSIX lock the process holds on it; SQLite's
-# WAL locks are POSIX locks on the -shm file, which the read cache maps.
-
-_TRY_WRITE = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)
-try:
-    conn.execute("BEGIN IMMEDIATE")
-    print("got the write lock")
-except sqlite3.OperationalError as exc:
-    print(exc)
-"""
-
-
-def _another_process_tries_to_write(path: Path) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", _TRY_WRITE, str(path)], capture_output=True, text=True, timeout=60
-    )
-    return done.stdout.strip()
-
-
-def test_the_change_probe_keeps_the_processs_write_lock(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    store = SqliteStore(path)
-    holder = sqlite3.connect(path, isolation_level=None)
-    try:
-        holder.execute("BEGIN IMMEDIATE")  # this process holds the write lock ...
-        assert store.get_meta("k") is None  # ... when the cache first opens its probe
-        assert store.get_meta("k") is None
-        assert _another_process_tries_to_write(path) == "database is locked"
-        holder.execute("COMMIT")
-        assert _another_process_tries_to_write(path) == "got the write lock"
-    finally:
-        holder.close()
-        store.close()
-
-
-def test_closing_a_store_keeps_the_lock_of_a_write_still_running(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    store = SqliteStore(path)
-    store.insert("counter", "alice", "c", {"n": 0})
-    assert store.get("counter", "c", None) is not None  # the probe is open
-    inside, finish = threading.Event(), threading.Event()
-
-    def slow_bump(doc: Mapping[str, Any]) -> Mapping[str, Any]:
-        inside.set()
-        assert finish.wait(30)
-        return {"n": doc["n"] + 1}
-
-    writer = threading.Thread(target=store.update, args=("counter", "c", None, slow_bump))
-    writer.start()
-    try:
-        assert inside.wait(30)  # the write holds the lock ...
-        store.close()  # ... while the store closes
-        assert _another_process_tries_to_write(path) == "database is locked"
-    finally:
-        finish.set()
-        writer.join(30)
-    assert _another_process_tries_to_write(path) == "got the write lock"
-    reopened = SqliteStore(path)
-    record = reopened.get("counter", "c", None)
-    reopened.close()
-    assert record is not None and record.doc == {"n": 1}
-
-
-def test_a_committed_write_never_fails_over_the_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store, statements = traced_store(tmp_path / "s.db")
-    version = sqlite_cache.data_version
-
-    def failing_after_commit(conn: sqlite3.Connection) -> int:
-        # after_write's question to the writing connection, after the COMMIT
-        if conn is not store._cache._probe and not conn.in_transaction:
-            raise sqlite3.OperationalError("database is locked")
-        return version(conn)
-
-    try:
-        store.set_meta("clock", {"offset": 1})
-        assert store.get_meta("clock") == {"offset": 1}
-        monkeypatch.setattr(sqlite_cache, "data_version", failing_after_commit)
-        store.insert("finetune", "alice", "a", {})  # committed: no error
-        monkeypatch.undo()
-        statements.clear()
-        assert store.get_meta("clock") == {"offset": 1}
-        assert len(_selects(statements)) == 1  # not knowing, the cache dropped everything
-        assert store.count("finetune", None) == 1
-    finally:
-        store.close()
-
-
-def _asks(statements: list[str]) -> int:
-    return statements.count("PRAGMA data_version")
-
-
-def test_a_view_asks_the_file_once_for_all_its_reads(tmp_path: Path) -> None:
-    SqliteStore(tmp_path / "s.db").close()
-    statements: list[str] = []
-    cache = ReadCache(_traced(tmp_path / "s.db", statements))
-    for key in ("clock", "faults", "job"):
-        cache.read("r", key, lambda: "filled")
-    before = _asks(statements)
-
-    def request() -> list[str]:
-        with cache.view():
-            return [
-                cache.read("r", key, lambda: "not read: cached")
-                for key in ("clock", "faults", "job")
-            ]
-
-    assert new_request(request) == ["filled"] * 3
-    assert _asks(statements) - before == 1
-    assert new_request(request) == ["filled"] * 3
-    assert _asks(statements) - before == 2  # the next request asks again
-    cache.close()
-
-
-def test_a_view_sees_every_commit_that_returned_before_its_first_read(tmp_path: Path) -> None:
-    cache, writer = _cache_on(tmp_path / "s.db")
-    assert new_request(lambda: cache.read("r", "k", lambda: "old")) == "old"
-    writer.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")  # another process
-
-    def request() -> str:
-        with cache.view():
-            return cache.read("r", "k", lambda: "new")
-
-    assert new_request(request) == "new"
-    cache.close()
-    writer.close()
-
-
-def test_a_view_reads_its_own_processs_writes_at_once(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.db")
-
-    def request() -> list[Any]:
-        with store.view():
-            seen = [store.get_meta("k"), store.count("finetune", None)]
-            store.set_meta("k", 1)
-            store.insert("finetune", "alice", "a", {})
-            record = store.get("finetune", "a", "alice")
-            return [*seen, store.get_meta("k"), store.count("finetune", None), record is not None]
-
-    try:
-        assert new_request(request) == [None, 0, 1, 1, True]
-    finally:
-        store.close()
-
-
-def test_a_view_that_finds_the_cache_moved_on_asks_again(tmp_path: Path) -> None:
-    """Two requests of one process overlap, and the later one sees another process's commit:
-    the earlier one, reading again, asks the file too, and never takes the cache back to
-    the mark it saw first (which would empty it for every request after)."""
-    cache, writer = _cache_on(tmp_path / "s.db")
-    earlier = contextvars.Context()
-    view = cache.view()
-    earlier.run(view.__enter__)
-    assert earlier.run(cache.read, "r", "k", lambda: "old") == "old"
-    writer.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")  # another process
-
-    def later() -> str:
-        with cache.view():
-            return cache.read("r", "j", lambda: "j")
-
-    assert new_request(later) == "j"
-    assert earlier.run(cache.read, "r", "k", lambda: "new") == "new"
-    assert new_request(lambda: cache.read("r", "j", lambda: "not read: cached")) == "j"
-    earlier.run(view.__exit__, None, None, None)
-    cache.close()
-    writer.close()
-
-
-@pytest.mark.anyio
-async def test_a_served_request_asks_the_file_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The edge opens one view a vendor request: a details poll reads the clock, the fault
-    rules and the job, and asks SQLite whether the file changed once."""
-    asks: list[int] = []
-    real = sqlite_cache.data_version
-
-    def counted(conn: sqlite3.Connection) -> int:
-        asks.append(1)
-        return real(conn)
-
-    async with running_app(KEY_A, state=tmp_path / "state.sqlite") as client:
-        made = await client.post("/finetune/request/submit", json=doc_submit_body("FLUX"))
-        job = {"request_id": made.json()["finetune_id"]}
-        monkeypatch.setattr(sqlite_cache, "data_version", counted)
-        seen = []
-        for _ in range(2):
-            asks.clear()
-            answer = await client.request("GET", "/finetune/request/details", json=job)
-            seen += [answer.status_code, len(asks)]
-    assert seen == [200, 1, 200, 1]
