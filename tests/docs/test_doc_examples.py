@@ -7,7 +7,6 @@ fixtures/doc-examples/README.md.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ import httpx
 import pytest
 import yaml
 
+from tests.docs.doc_pages import curl_blocks, json_samples, python_sample_lines, sdk_request
 from tests.fixtures.contract import conforms
 from tests.fixtures.server import LiveServer
 
@@ -51,95 +51,6 @@ CASES = [
     for name, doc in FILES.items()
     for example in doc["examples"]
 ]
-
-
-# --- reading the doc pages ---------------------------------------------------------------
-
-CURL_BLOCK = re.compile(
-    r"curl --location (?:--request (?P<method>[A-Z]+) )?'https://api\.segmind\.com(?P<path>[^']+)'"
-    r"(?P<rest>.*?)(?=\n\s*\n|\nSample Response|\n```)",
-    re.S,
-)
-
-
-def _curl_blocks(seed: str) -> list[dict[str, Any]]:
-    """Each curl block of a page as (method, path, headers, content type, body or form)."""
-    blocks = []
-    for match in CURL_BLOCK.finditer(seed):
-        rest = match["rest"]
-        headers = dict(re.findall(r"--header '([^:']+): ([^']*)'", rest))
-        form = dict(re.findall(r"--form '([^=']+)=\"([^\"]*)\"'", rest))
-        body = None
-        if "--data '" in rest:  # up to the block's last quote: the Kontext body holds "woman's"
-            body = rest[rest.index("--data '") + len("--data '") : rest.rindex("'")]
-        if form:
-            content_type = "multipart/form-data"
-        elif body is not None:
-            content_type = headers.get("Content-Type", "application/x-www-form-urlencoded")
-        else:
-            content_type = None
-        method = match["method"] or ("POST" if form or body is not None else "GET")
-        blocks.append(
-            {
-                "method": method,
-                "path": match["path"],
-                "headers": headers,
-                "content_type": content_type,
-                "body_text": body,
-                "form": form or None,
-            }
-        )
-    return blocks
-
-
-def _json_samples(seed: str) -> list[Any]:
-    """Every JSON value right after a 'Sample Response' (or 'application/json') heading."""
-    samples = []
-    decoder = json.JSONDecoder()
-    for match in re.finditer(r"(?:Sample Response|application/json)\s*(?:```)?\s*", seed):
-        start = match.end()
-        if start < len(seed) and seed[start] in "[{":
-            try:
-                samples.append(decoder.raw_decode(seed[start:])[0])
-            except ValueError:
-                continue
-    return samples
-
-
-def _python_sample_lines(seed: str) -> dict[int, str]:
-    """The seed-003 Python sample by line number (the page glues its gutter to each line)."""
-    region = seed.split("submit + poll\n", 1)[1].split("\nAPI Endpoint", 1)[0]
-    numbered = (re.match(r"^ ?(\d{1,2})(.*)$", line) for line in region.splitlines())
-    return {int(m[1]): m[2] for m in numbered if m}
-
-
-def _sdk_request(code: str) -> tuple[str, dict[str, Any]]:
-    """(slug, JSON body) of the one `segmind.run` / `submit_async` call in a code sample."""
-    tree = ast.parse(code)
-    assigned = {
-        target.id: ast.literal_eval(node.value)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Assign)
-        for target in node.targets
-        if isinstance(target, ast.Name) and isinstance(node.value, ast.Dict)
-    }
-    calls = [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in {"run", "submit_async"}
-    ]
-    assert len(calls) == 1, "one SDK call per example"
-    slug = ast.literal_eval(calls[0].args[0])
-    body: dict[str, Any] = {}
-    for keyword in calls[0].keywords:
-        if keyword.arg is None:  # **payload
-            assert isinstance(keyword.value, ast.Name)
-            body.update(assigned[keyword.value.id])
-        else:
-            body[keyword.arg] = ast.literal_eval(keyword.value)
-    return slug, body
 
 
 def _seed_of(file_name: str) -> str:
@@ -347,7 +258,7 @@ def test_every_curl_block_is_an_example_stored_verbatim(file_name: str) -> None:
     seed = _seed_of(file_name)
     stored = [e for e in FILES[file_name]["examples"] if e["origin"] == "curl"]
     assert len(stored) == seed.count("curl ")
-    blocks = _curl_blocks(seed)
+    blocks = curl_blocks(seed)
     assert len(blocks) == seed.count("curl ")
     for block, example in zip(blocks, stored, strict=True):
         headers = {k: v.replace("{api_key}", "YOUR_API_KEY") for k, v in example["headers"].items()}
@@ -364,13 +275,13 @@ def test_every_curl_block_is_an_example_stored_verbatim(file_name: str) -> None:
 
 def test_the_python_sample_is_stored_verbatim_call_by_call() -> None:
     seed = _seed_of("003-inference.yaml")
-    lines = _python_sample_lines(seed)
+    lines = python_sample_lines(seed)
     stored = [e for e in FILES["003-inference.yaml"]["examples"] if e["origin"] == "python_sdk"]
     assert len(stored) == seed.count("segmind.run(") + seed.count(".submit_async(") == 2
     for example in stored:
         first, last = example["sample_lines"]
         assert example["code"] == "\n".join(lines[n] for n in range(first, last + 1))
-        slug, body = _sdk_request(example["code"])
+        slug, body = sdk_request(example["code"])
         assert (example["method"], example["path"]) == ("POST", f"/v2/{slug}")
         assert example["body"] == body and example["content_type"] == "application/json"
         assert "finetune_id" not in body  # the gap the substitution fills
@@ -428,4 +339,4 @@ def test_example_is_well_formed_and_its_sample_is_the_docs(
     elif sample is None:
         assert example["origin"] == "python_sdk" and example["sample_reads"]
     else:
-        assert sample in _json_samples(seed), f"{example['id']}: not a sample of {file_name}"
+        assert sample in json_samples(seed), f"{example['id']}: not a sample of {file_name}"
